@@ -1,0 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
+// Thin wrappers so numeric code does not need Foundation.
+@inlinable func _log(_ x: Double) -> Double { log(x) }
+@inlinable func _cos(_ x: Double) -> Double { cos(x) }
+@inlinable func _exp(_ x: Double) -> Double { exp(x) }
+@inlinable func _log1p(_ x: Float) -> Float { log1pf(x) }
+@inlinable func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }

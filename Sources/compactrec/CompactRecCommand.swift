@@ -1,0 +1,12 @@
+import ArgumentParser
+import CompactRec
+
+/// The `compactrec` command line: prepare data, train compact-embedding CTR models, serve them.
+@main
+struct CompactRecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compactrec",
+        abstract: "Train click-through-rate models with compact embeddings (MLET, AutoDim), and serve them.",
+        subcommands: []
+    )
+}
