@@ -127,7 +127,7 @@ struct LineIterator {
 
 /// Splits a block of lines into `parts` pieces that each end on a line break, for threads.
 func splitOnLines(_ block: UnsafeBufferPointer<UInt8>, parts: Int) -> [UnsafeBufferPointer<UInt8>] {
-    guard parts > 1, block.count > 1 << 16 else { return [block] }
+    guard parts > 1, block.count > 4096 else { return [block] }
     var pieces: [UnsafeBufferPointer<UInt8>] = []
     var start = 0
     for p in 1..<parts {

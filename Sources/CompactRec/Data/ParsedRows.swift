@@ -167,6 +167,12 @@ public struct ParsedRows: Sendable {
         return text.withUTF8 { key(of: $0) }
     }
 
+    /// Applies the dense transform to every value in place (missing values become
+    /// `missingValue`): done on the parsing threads, where it is free.
+    public mutating func transformDense(_ transform: DenseTransform, missingValue: Float) {
+        for i in dense.indices { dense[i] = transform.apply(dense[i], missingValue: missingValue) }
+    }
+
     // MARK: Reading rows back
 
     /// The bytes of the value whose span is `span`.

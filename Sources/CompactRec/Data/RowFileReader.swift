@@ -3,7 +3,9 @@
 public enum RowFileReader {
     /// All rows of `paths`, in order. A bad row throws with its file and line number.
     public static func readAll<F: LineFormat>(_ format: inout F, paths: [String]) throws(DataError) -> [RawRow] {
-        var rows = ParsedRows(schema: format.schema)
+        // Sized after the first file's first line: header formats learn their columns there.
+        var rows = ParsedRows(denseCount: 0, categoricalCount: 0)
+        var sized = false
         var result: [RawRow] = []
         for path in paths {
             let reader = try BlockLineReader(path: path)
@@ -16,7 +18,12 @@ public enum RowFileReader {
                         lineNumber += 1
                         if isFirst {
                             isFirst = false
-                            if try format.start(file: path, firstLine: line) { continue }
+                            let isHeader = try format.start(file: path, firstLine: line)
+                            if !sized {
+                                rows = ParsedRows(schema: format.schema)
+                                sized = true
+                            }
+                            if isHeader { continue }
                         }
                         if line.isEmpty { continue }
                         rows.beginRow()

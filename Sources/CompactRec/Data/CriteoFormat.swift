@@ -1,0 +1,80 @@
+/// Criteo-Kaggle's TSV: label, I1..I13 integers, C1..C26 8-hex-digit hashes, tab-separated,
+/// no header; any feature may be empty. `test.txt` has the same layout without the label.
+///
+/// Teacher data generated with a different number of categorical fields uses the same reader
+/// with `categoricalCount` set.
+public struct CriteoFormat: LineFormat {
+    /// I1..I13 and C1..C26 (or the configured counts).
+    public let schema: Schema
+    /// True for `train.txt` rows, false for `test.txt` rows; decided from the first line.
+    public private(set) var hasLabels = true
+    private var decided = false
+    private let denseCount: Int
+    private let categoricalCount: Int
+
+    /// A reader for rows with `denseCount` integer and `categoricalCount` categorical columns.
+    public init(denseCount: Int = 13, categoricalCount: Int = 26) {
+        self.denseCount = denseCount
+        self.categoricalCount = categoricalCount
+        schema = .criteo(denseCount: denseCount, categoricalCount: categoricalCount)
+    }
+
+    /// Decides from the column count whether the files are labeled (`train.txt`) or not
+    /// (`test.txt`); every file of one run must agree.
+    public mutating func start(file: String, firstLine: UnsafeBufferPointer<UInt8>) throws(DataError) -> Bool {
+        let columns = firstLine.reduce(1) { $0 + ($1 == ASCII.tab ? 1 : 0) }
+        let features = denseCount + categoricalCount
+        let labeled: Bool
+        switch columns {
+        case features + 1: labeled = true
+        case features: labeled = false
+        default:
+            throw .badHeader(path: file, reason: "line 1 has \(columns) tab-separated columns; Criteo rows have \(features + 1) "
+                + "(label, I1..I\(denseCount), C1..C\(categoricalCount)) or \(features) (test.txt, without label). "
+                + "Is this the right --format?")
+        }
+        if decided && labeled != hasLabels {
+            throw .badHeader(path: file, reason: "this file is \(labeled ? "labeled" : "unlabeled") but an earlier input was not; "
+                + "prepare labeled and unlabeled files separately")
+        }
+        hasLabels = labeled
+        decided = true
+        return false
+    }
+
+    /// Parses one row.
+    public func parse(_ line: UnsafeBufferPointer<UInt8>, into rows: inout ParsedRows) throws(RowProblem) {
+        let expected = denseCount + categoricalCount + (hasLabels ? 1 : 0)
+        let firstFeature = hasLabels ? 1 : 0
+        let firstCategorical = firstFeature + denseCount
+        var column = 0
+        var start = 0
+        let n = line.count
+        var i = 0
+        while i <= n {
+            if i == n || line[i] == ASCII.tab {
+                guard column < expected else {
+                    throw .columnCount(expected: "\(expected)", found: line.reduce(1) { $0 + ($1 == ASCII.tab ? 1 : 0) })
+                }
+                let value = line.slice(start..<i)
+                if column >= firstCategorical {
+                    try rows.setCategorical(column - firstCategorical, bytes: value)
+                } else if column >= firstFeature {
+                    if !value.isEmpty {
+                        guard let number = NumberParser.parseDouble(value) else {
+                            throw .notANumber(column: "I\(column - firstFeature + 1)", text: value)
+                        }
+                        rows.setDense(column - firstFeature, Float(number))
+                    }
+                } else {
+                    guard let label = NumberParser.parseBinaryLabel(value) else { throw .badLabel(value) }
+                    rows.setLabel(label)
+                }
+                column += 1
+                start = i + 1
+            }
+            i += 1
+        }
+        guard column == expected else { throw .columnCount(expected: "\(expected)", found: column) }
+    }
+}

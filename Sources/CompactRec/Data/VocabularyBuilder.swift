@@ -1,0 +1,65 @@
+/// Collects one field's distinct values while a dataset is read: each new value gets the next
+/// provisional id (0 stands for "missing"), and occurrences in training rows are counted, so
+/// the final vocabulary can keep frequent values and send rare ones to the OOV id.
+struct VocabularyBuilder: Sendable {
+    private var table = KeyTable()
+    /// Training-row occurrences per provisional id; index 0 counts missing values.
+    private(set) var trainCounts: [UInt32] = [0]
+    /// End offset in `arena` of each provisional id's bytes (index 0 is the empty "missing").
+    private(set) var valueEnds: [Int] = [0]
+    /// The distinct values' bytes, in provisional-id order.
+    private(set) var arena: [UInt8] = []
+
+    /// Number of distinct values seen.
+    var distinctCount: Int { trainCounts.count - 1 }
+
+    /// The provisional id of a value (key 0 = missing gives 0), adding it if new.
+    @inline(__always)
+    mutating func provisionalID(key: UInt64, bytes: ArraySlice<UInt8>) -> UInt32 {
+        guard key != 0 else { return 0 }
+        let (id, inserted) = table.value(for: key, inserting: UInt32(trainCounts.count))
+        if inserted {
+            trainCounts.append(0)
+            arena.append(contentsOf: bytes)
+            valueEnds.append(arena.count)
+        }
+        return id
+    }
+
+    /// Counts one training-row occurrence of provisional id `id`.
+    @inline(__always)
+    mutating func countTraining(_ id: UInt32) {
+        trainCounts[Int(id)] &+= 1
+    }
+
+    /// The bytes of provisional id `id`.
+    func bytes(of id: Int) -> ArraySlice<UInt8> { arena[valueEnds[id - 1]..<valueEnds[id]] }
+
+    /// The final vocabulary and the map from provisional to final ids: values seen at least
+    /// `minCount` times in training rows, most frequent first (ties in order of first
+    /// appearance), get ids from `Vocabulary.firstValueID`; the rest map to `Vocabulary.oovID`;
+    /// missing maps to `Vocabulary.missingID`.
+    func finish(name: String, minCount: Int) -> (vocabulary: Vocabulary, remap: [UInt32]) {
+        let threshold = UInt32(clamping: max(minCount, 1))
+        var kept: [Int] = []
+        for id in 1..<trainCounts.count where trainCounts[id] >= threshold { kept.append(id) }
+        kept.sort { trainCounts[$0] != trainCounts[$1] ? trainCounts[$0] > trainCounts[$1] : $0 < $1 }
+        var remap = [UInt32](repeating: Vocabulary.oovID, count: trainCounts.count)
+        remap[0] = Vocabulary.missingID
+        var values: [UInt8] = []
+        var ends: [Int] = []
+        var counts: [UInt64] = []
+        values.reserveCapacity(kept.reduce(0) { $0 + valueEnds[$1] - valueEnds[$1 - 1] })
+        ends.reserveCapacity(kept.count)
+        counts.reserveCapacity(kept.count)
+        for (rank, id) in kept.enumerated() {
+            remap[id] = Vocabulary.firstValueID + UInt32(rank)
+            values.append(contentsOf: bytes(of: id))
+            ends.append(values.count)
+            counts.append(UInt64(trainCounts[id]))
+        }
+        let vocabulary = Vocabulary(name: name, valueBytes: values, valueEnds: ends, counts: counts,
+                                    missingCount: UInt64(trainCounts[0]))
+        return (vocabulary, remap)
+    }
+}
