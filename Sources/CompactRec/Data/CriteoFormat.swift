@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Criteo-Kaggle's TSV: label, I1..I13 integers, C1..C26 8-hex-digit hashes, tab-separated,
 /// no header; any feature may be empty. `test.txt` has the same layout without the label.
 ///
@@ -47,33 +55,36 @@ public struct CriteoFormat: LineFormat {
         let expected = denseCount + categoricalCount + (hasLabels ? 1 : 0)
         let firstFeature = hasLabels ? 1 : 0
         let firstCategorical = firstFeature + denseCount
+        let n = line.count
+        guard let base = line.baseAddress else { throw .columnCount(expected: "\(expected)", found: 1) }
         var column = 0
         var start = 0
-        let n = line.count
-        var i = 0
-        while i <= n {
-            if i == n || line[i] == ASCII.tab {
-                guard column < expected else {
-                    throw .columnCount(expected: "\(expected)", found: line.reduce(1) { $0 + ($1 == ASCII.tab ? 1 : 0) })
-                }
-                let value = line.slice(start..<i)
-                if column >= firstCategorical {
-                    try rows.setCategorical(column - firstCategorical, bytes: value)
-                } else if column >= firstFeature {
-                    if !value.isEmpty {
-                        guard let number = NumberParser.parseDouble(value) else {
-                            throw .notANumber(column: "I\(column - firstFeature + 1)", text: value)
-                        }
-                        rows.setDense(column - firstFeature, Float(number))
-                    }
-                } else {
-                    guard let label = NumberParser.parseBinaryLabel(value) else { throw .badLabel(value) }
-                    rows.setLabel(label)
-                }
-                column += 1
-                start = i + 1
+        while true {
+            // glibc's memchr scans with SIMD: much faster than a byte loop on 40 short fields.
+            var end = n
+            if start < n, let found = memchr(base + start, Int32(ASCII.tab), n - start) {
+                end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             }
-            i += 1
+            guard column < expected else {
+                throw .columnCount(expected: "\(expected)", found: line.reduce(1) { $0 + ($1 == ASCII.tab ? 1 : 0) })
+            }
+            let value = line.slice(start..<end)
+            if column >= firstCategorical {
+                try rows.setCategorical(column - firstCategorical, bytes: value)
+            } else if column >= firstFeature {
+                if !value.isEmpty {
+                    guard let number = NumberParser.parseDouble(value) else {
+                        throw .notANumber(column: "I\(column - firstFeature + 1)", text: value)
+                    }
+                    rows.setDense(column - firstFeature, Float(number))
+                }
+            } else {
+                guard let label = NumberParser.parseBinaryLabel(value) else { throw .badLabel(value) }
+                rows.setLabel(label)
+            }
+            column += 1
+            if end >= n { break }
+            start = end + 1
         }
         guard column == expected else { throw .columnCount(expected: "\(expected)", found: column) }
     }

@@ -5,6 +5,9 @@ public enum DenseTransform: String, Sendable, Codable, CaseIterable {
     /// The raw value.
     case none
 
+    /// `log1p(x)` for x = 0, 1, ..., 4095, computed once with the same function as `apply`.
+    static let log1pOfSmallIntegers: [Float] = (0..<4096).map { _log1p(Float($0)) }
+
     /// The transformed value; a missing (NaN) value becomes `missingValue`.
     @inline(__always)
     public func apply(_ x: Float, missingValue: Float = 0) -> Float {

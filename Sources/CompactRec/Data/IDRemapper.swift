@@ -96,7 +96,6 @@ struct IDRemapper {
             row += count
             progress?(row, rows)
         }
-        guard fsync(fd) == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
         return Counts(missing: tally.missing, oov: tally.oov, checksum: hasher.finalize())
     }
 }

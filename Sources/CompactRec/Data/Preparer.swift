@@ -330,12 +330,16 @@ private final class PrepareRun<F: LineFormat> {
                         let rows = parsed[piece]
                         let base = bases[piece]
                         if field < categoricalCount {
-                            for r in 0..<rows.count {
-                                let slot = r * categoricalCount + field
-                                let key = rows.keys[slot]
-                                let id = key == 0 ? 0 : builder.provisionalID(key: key, bytes: rows.valueBytes(span: rows.spans[slot]))
-                                if partsOfRows[base + r] == 0 { builder.countTraining(id) }
-                                ids[(base + r) * categoricalCount + field] = id
+                            rows.withBuffers { keys, spans, arena in
+                                partsOfRows.withUnsafeBufferPointer { partOf in
+                                    for r in 0..<rows.count {
+                                        let slot = r * categoricalCount + field
+                                        let key = keys[slot]
+                                        let id = builder.provisionalID(key: key, arena: arena, range: ParsedRows.range(of: spans[slot]),
+                                                                       training: partOf[base + r] == 0)
+                                        ids[(base + r) * categoricalCount + field] = id
+                                    }
+                                }
                             }
                         } else {
                             let m = field - categoricalCount
@@ -344,8 +348,10 @@ private final class PrepareRun<F: LineFormat> {
                                 for r in 0..<rows.count {
                                     let end = rows.multiEnds[m][r]
                                     for v in start..<end {
-                                        let id = builder.provisionalID(key: rows.multiKeys[m][v], bytes: rows.valueBytes(span: rows.multiSpans[m][v]))
-                                        if partsOfRows[base + r] == 0 { builder.countTraining(id) }
+                                        let id = rows.withBuffers { _, _, arena in
+                                            builder.provisionalID(key: rows.multiKeys[m][v], arena: arena, range: ParsedRows.range(of: rows.multiSpans[m][v]),
+                                                                  training: partsOfRows[base + r] == 0)
+                                        }
                                         out.append(id)
                                     }
                                     out.append(UInt32.max)  // row separator

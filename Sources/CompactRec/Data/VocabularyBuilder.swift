@@ -2,34 +2,41 @@
 /// provisional id (0 stands for "missing"), and occurrences in training rows are counted, so
 /// the final vocabulary can keep frequent values and send rare ones to the OOV id.
 struct VocabularyBuilder: Sendable {
+    /// Values by key, with their training-row counts in the same slot (one cache miss).
     private var table = KeyTable()
-    /// Training-row occurrences per provisional id; index 0 counts missing values.
-    private(set) var trainCounts: [UInt32] = [0]
+    /// Training rows where the field was missing.
+    private var missingTrainCount: UInt32 = 0
     /// End offset in `arena` of each provisional id's bytes (index 0 is the empty "missing").
     private(set) var valueEnds: [Int] = [0]
     /// The distinct values' bytes, in provisional-id order.
     private(set) var arena: [UInt8] = []
 
     /// Number of distinct values seen.
-    var distinctCount: Int { trainCounts.count - 1 }
+    var distinctCount: Int { valueEnds.count - 1 }
 
-    /// The provisional id of a value (key 0 = missing gives 0), adding it if new.
+    /// The provisional id of a value (key 0 = missing gives 0), adding it if new, and counting
+    /// it if the row is a training row; its bytes are `arena[range]` (read only when new).
     @inline(__always)
-    mutating func provisionalID(key: UInt64, bytes: ArraySlice<UInt8>) -> UInt32 {
-        guard key != 0 else { return 0 }
-        let (id, inserted) = table.value(for: key, inserting: UInt32(trainCounts.count))
+    mutating func provisionalID(key: UInt64, arena source: UnsafeBufferPointer<UInt8>, range: Range<Int>,
+                                training: Bool) -> UInt32 {
+        guard key != 0 else {
+            if training { missingTrainCount &+= 1 }
+            return 0
+        }
+        let (id, inserted) = table.value(for: key, inserting: UInt32(valueEnds.count), increment: training ? 1 : 0)
         if inserted {
-            trainCounts.append(0)
-            arena.append(contentsOf: bytes)
+            arena.append(contentsOf: UnsafeBufferPointer(rebasing: source[range]))
             valueEnds.append(arena.count)
         }
         return id
     }
 
-    /// Counts one training-row occurrence of provisional id `id`.
-    @inline(__always)
-    mutating func countTraining(_ id: UInt32) {
-        trainCounts[Int(id)] &+= 1
+    /// Training-row occurrences per provisional id; index 0 counts missing values.
+    var trainCounts: [UInt32] {
+        var counts = [UInt32](repeating: 0, count: valueEnds.count)
+        counts[0] = missingTrainCount
+        table.forEach { id, count in counts[Int(id)] = count }
+        return counts
     }
 
     /// The bytes of provisional id `id`.
@@ -40,6 +47,7 @@ struct VocabularyBuilder: Sendable {
     /// appearance), get ids from `Vocabulary.firstValueID`; the rest map to `Vocabulary.oovID`;
     /// missing maps to `Vocabulary.missingID`.
     func finish(name: String, minCount: Int) -> (vocabulary: Vocabulary, remap: [UInt32]) {
+        let trainCounts = self.trainCounts
         let threshold = UInt32(clamping: max(minCount, 1))
         var kept: [Int] = []
         for id in 1..<trainCounts.count where trainCounts[id] >= threshold { kept.append(id) }
