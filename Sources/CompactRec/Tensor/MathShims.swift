@@ -12,3 +12,5 @@ import Musl
 @inlinable func _exp(_ x: Double) -> Double { exp(x) }
 @inlinable func _log1p(_ x: Float) -> Float { log1pf(x) }
 @inlinable func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inlinable func _log1p(_ x: Double) -> Double { log1p(x) }
+@inlinable func _expm1(_ x: Double) -> Double { expm1(x) }

@@ -19,7 +19,7 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         }
         text += columns.joined(separator: "\t") + "\n"
     }
-    FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
 }
 
 @Suite struct PreparerTests {
