@@ -22,9 +22,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        .target(name: "CompactRecShims"),
         .target(
             name: "CompactRec",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CompactRecShims", .product(name: "Yams", package: "Yams")],
             swiftSettings: cpuSettings
         ),
         .executableTarget(

@@ -1,3 +1,5 @@
+import CompactRecShims
+
 /// An open-addressing hash map from 64-bit value keys to 32-bit ids, each with a 32-bit
 /// counter.
 ///
@@ -63,6 +65,16 @@ struct KeyTable: Sendable {
             if count * 2 > slots.count { grow() }
         }
         return found
+    }
+
+    /// Starts loading the slot where `key` would be, ahead of `value(for:inserting:increment:)`
+    /// for it: lookups in tables larger than the caches then overlap instead of stalling.
+    @inline(__always)
+    func prefetch(_ key: UInt64) {
+        let index = Int(truncatingIfNeeded: key) & mask
+        slots.withUnsafeBufferPointer { slots in
+            if let base = slots.baseAddress { compactrec_prefetch_for_write(base + index) }
+        }
     }
 
     /// Calls `body(id, count)` for every stored key.

@@ -332,8 +332,10 @@ private final class PrepareRun<F: LineFormat> {
                         if field < categoricalCount {
                             rows.withBuffers { keys, spans, arena in
                                 partsOfRows.withUnsafeBufferPointer { partOf in
+                                    let ahead = 12  // rows of look-ahead: enough to cover a memory latency
                                     for r in 0..<rows.count {
                                         let slot = r * categoricalCount + field
+                                        if r + ahead < rows.count { builder.prefetch(keys[slot + ahead * categoricalCount]) }
                                         let key = keys[slot]
                                         let id = builder.provisionalID(key: key, arena: arena, range: ParsedRows.range(of: spans[slot]),
                                                                        training: partOf[base + r] == 0)

@@ -31,6 +31,10 @@ struct VocabularyBuilder: Sendable {
         return id
     }
 
+    /// Starts loading the table slot of `key` (see `KeyTable.prefetch`).
+    @inline(__always)
+    func prefetch(_ key: UInt64) { table.prefetch(key) }
+
     /// Training-row occurrences per provisional id; index 0 counts missing values.
     var trainCounts: [UInt32] {
         var counts = [UInt32](repeating: 0, count: valueEnds.count)
