@@ -67,14 +67,61 @@ struct KeyTable: Sendable {
         return found
     }
 
-    /// Starts loading the slot where `key` would be, ahead of `value(for:inserting:increment:)`
-    /// for it: lookups in tables larger than the caches then overlap instead of stalling.
-    @inline(__always)
-    func prefetch(_ key: UInt64) {
-        let index = Int(truncatingIfNeeded: key) & mask
-        slots.withUnsafeBufferPointer { slots in
-            if let base = slots.baseAddress { compactrec_prefetch_for_write(base + index) }
+    /// Assigns ids to a strided column of keys in one pass (the preparer's hot loop): a known
+    /// key gets its id, a new key gets `nextID` (then incremented) and its row is appended to
+    /// `inserted`, key 0 (missing) gets id 0 and adds to `missing`. Each key's counter grows by
+    /// one when `training[row]` is 0 (the row is in the training split). Slots are prefetched a
+    /// few rows ahead, and the table is grown before the loop, never inside it.
+    mutating func assign(keys: UnsafeBufferPointer<UInt64>, stride: Int, offset: Int, rows: Int,
+                         parts: UnsafeBufferPointer<UInt8>, ids: UnsafeMutableBufferPointer<UInt32>,
+                         nextID: inout UInt32, missing: inout UInt32, inserted: inout [Int]) {
+        reserve(count + rows)
+        let mask = self.mask
+        let ahead = 12  // rows of look-ahead: enough to cover a memory latency
+        var inserts = 0
+        var newID = nextID
+        var missingCount = missing
+        slots.withUnsafeMutableBufferPointer { slots in
+            guard let base = slots.baseAddress else { return }
+            for r in 0..<rows {
+                if r + ahead < rows {
+                    compactrec_prefetch_for_write(base + (Int(truncatingIfNeeded: keys[(r + ahead) * stride + offset]) & mask))
+                }
+                let key = keys[r * stride + offset]
+                let increment: UInt32 = parts[r] == 0 ? 1 : 0
+                if key == 0 {
+                    missingCount &+= increment
+                    ids[r * stride + offset] = 0
+                    continue
+                }
+                var index = Int(truncatingIfNeeded: key) & mask
+                while true {
+                    let slotKey = slots[index].key
+                    if slotKey == key {
+                        slots[index].count &+= increment
+                        ids[r * stride + offset] = slots[index].id
+                        break
+                    }
+                    if slotKey == 0 {
+                        slots[index] = Slot(key: key, id: newID, count: increment)
+                        ids[r * stride + offset] = newID
+                        newID &+= 1
+                        inserts += 1
+                        inserted.append(r)
+                        break
+                    }
+                    index = (index + 1) & mask
+                }
+            }
         }
+        count += inserts
+        missing = missingCount
+        nextID = newID
+    }
+
+    /// Grows the table so that `keys` keys fit below half load.
+    private mutating func reserve(_ keys: Int) {
+        while keys * 2 > slots.count { grow() }
     }
 
     /// Calls `body(id, count)` for every stored key.

@@ -331,15 +331,11 @@ private final class PrepareRun<F: LineFormat> {
                         let base = bases[piece]
                         if field < categoricalCount {
                             rows.withBuffers { keys, spans, arena in
-                                partsOfRows.withUnsafeBufferPointer { partOf in
-                                    let ahead = 12  // rows of look-ahead: enough to cover a memory latency
-                                    for r in 0..<rows.count {
-                                        let slot = r * categoricalCount + field
-                                        if r + ahead < rows.count { builder.prefetch(keys[slot + ahead * categoricalCount]) }
-                                        let key = keys[slot]
-                                        let id = builder.provisionalID(key: key, arena: arena, range: ParsedRows.range(of: spans[slot]),
-                                                                       training: partOf[base + r] == 0)
-                                        ids[(base + r) * categoricalCount + field] = id
+                                partsOfRows.withUnsafeBufferPointer { parts in
+                                    ids.withUnsafeMutableBufferPointer { out in
+                                        builder.assign(keys: keys, spans: spans, arena: arena, stride: categoricalCount, offset: field,
+                                                       rows: rows.count, parts: UnsafeBufferPointer(rebasing: parts[base..<base + rows.count]),
+                                                       ids: UnsafeMutableBufferPointer(rebasing: out[base * categoricalCount..<(base + rows.count) * categoricalCount]))
                                     }
                                 }
                             }

@@ -31,9 +31,20 @@ struct VocabularyBuilder: Sendable {
         return id
     }
 
-    /// Starts loading the table slot of `key` (see `KeyTable.prefetch`).
-    @inline(__always)
-    func prefetch(_ key: UInt64) { table.prefetch(key) }
+    /// Assigns provisional ids to field `offset` of `rows` row-major rows (`stride` values per
+    /// row) and counts training rows (`parts[r] == 0`); new values' bytes are copied from
+    /// `arena` at their spans.
+    mutating func assign(keys: UnsafeBufferPointer<UInt64>, spans: UnsafeBufferPointer<UInt64>, arena source: UnsafeBufferPointer<UInt8>,
+                         stride: Int, offset: Int, rows: Int, parts: UnsafeBufferPointer<UInt8>, ids: UnsafeMutableBufferPointer<UInt32>) {
+        var nextID = UInt32(valueEnds.count)
+        var inserted: [Int] = []
+        table.assign(keys: keys, stride: stride, offset: offset, rows: rows, parts: parts, ids: ids,
+                     nextID: &nextID, missing: &missingTrainCount, inserted: &inserted)
+        for r in inserted {
+            arena.append(contentsOf: UnsafeBufferPointer(rebasing: source[ParsedRows.range(of: spans[r * stride + offset])]))
+            valueEnds.append(arena.count)
+        }
+    }
 
     /// Training-row occurrences per provisional id; index 0 counts missing values.
     var trainCounts: [UInt32] {

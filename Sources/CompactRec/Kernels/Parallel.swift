@@ -76,6 +76,11 @@ public final class SharedArray<Element>: @unchecked Sendable {
         try body(&storage[index])
     }
 
+    /// Calls `body` with the elements as a mutable buffer (callers write disjoint ranges).
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Element>) throws -> R) rethrows -> R {
+        try body(storage)
+    }
+
     /// Calls `body` with the elements' bytes (to write them to a file without a copy).
     public func withRawBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try body(UnsafeRawBufferPointer(storage))
