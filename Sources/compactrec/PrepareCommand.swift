@@ -100,6 +100,10 @@ struct PrepareCommand: AsyncParsableCommand {
         }
         bar.finish()
         for example in report.skippedExamples { warn("skipped \(example)") }
+        let skippedTotal = report.manifest.source.skippedRows.values.reduce(0, +)
+        if skippedTotal > report.skippedExamples.count {
+            warn("... and \(skippedTotal - report.skippedExamples.count) more skipped rows (counts by reason below)")
+        }
         try printReport(report)
     }
 

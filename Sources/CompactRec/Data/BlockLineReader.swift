@@ -91,6 +91,30 @@ final class BlockLineReader {
         }
     }
 
+    /// Calls `body` with every line of `path` (LF or CR LF, empty ones included) and its
+    /// 1-based number: for small files and tests; `Preparer` streams blocks itself.
+    static func forEachLine(
+        in path: String, blockSize: Int = 1 << 20,
+        _ body: (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> Void
+    ) throws(DataError) {
+        let reader = try BlockLineReader(path: path, blockSize: blockSize)
+        var lineNumber = 0
+        do {
+            while try reader.nextBlock({ (block) throws -> Bool in
+                var lines = LineIterator(block)
+                while let line = lines.next() {
+                    lineNumber += 1
+                    try body(lineNumber, line)
+                }
+                return true
+            }) != nil {}
+        } catch let error as DataError {
+            throw error
+        } catch {
+            throw .unreadable(path: path, reason: "\(error)")
+        }
+    }
+
     private func handOut<R>(count: Int, keep filled: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
         let block = UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt8.self), count: count)
         checksum.update(UnsafeRawBufferPointer(block))

@@ -39,7 +39,7 @@ public struct CriteoFormat: LineFormat {
         default:
             throw .badHeader(path: file, reason: "line 1 has \(columns) tab-separated columns; Criteo rows have \(features + 1) "
                 + "(label, I1..I\(denseCount), C1..C\(categoricalCount)) or \(features) (test.txt, without label). "
-                + "Is this the right --format?")
+                + "Check --format")
         }
         if decided && labeled != hasLabels {
             throw .badHeader(path: file, reason: "this file is \(labeled ? "labeled" : "unlabeled") but an earlier input was not; "

@@ -171,30 +171,6 @@ enum MovieLensFiles {
     static func join(_ folder: String, _ name: String) -> String {
         folder.hasSuffix("/") ? folder + name : folder + "/" + name
     }
-
-    /// Calls `body` with every non-empty line of `path` (CR LF or LF) and its 1-based number.
-    static func forEachLine(
-        _ path: String,
-        _ body: (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> Void
-    ) throws(DataError) {
-        let reader = try BlockLineReader(path: path, blockSize: 1 << 20)
-        var lineNumber = 0
-        do {
-            while try reader.nextBlock({ (block) throws -> Bool in
-                var lines = LineIterator(block)
-                while let line = lines.next() {
-                    lineNumber += 1
-                    if line.isEmpty { continue }
-                    try body(lineNumber, line)
-                }
-                return true
-            }) != nil {}
-        } catch let error as DataError {
-            throw error
-        } catch {
-            throw .unreadable(path: path, reason: "\(error)")
-        }
-    }
 }
 
 
@@ -230,7 +206,8 @@ extension MovieLensTables {
     /// layouts; age and gender swap places between them.
     private mutating func loadUsers(path: String, separator: UInt8, doubled: Bool, ageColumn: Int, genderColumn: Int,
                                     columnNames: String) throws(DataError) {
-        try MovieLensFiles.forEachLine(path) { (lineNumber, line) throws(DataError) in
+        try BlockLineReader.forEachLine(in: path) { (lineNumber, line) throws(DataError) in
+            if line.isEmpty { return }
             let fields = MovieLensFieldCursor.split(line, separator: separator, doubled: doubled)
             guard fields.count == 5 else {
                 throw .badRow(path: path, line: lineNumber, problem: RowProblem(
@@ -261,7 +238,8 @@ extension MovieLensTables {
     private mutating func loadMovies100k(path: String) throws(DataError) {
         let genreNames = MovieLensTables.genres100k.map { store(Array($0.utf8)) }
         let columnCount = 5 + genreNames.count
-        try MovieLensFiles.forEachLine(path) { (lineNumber, line) throws(DataError) in
+        try BlockLineReader.forEachLine(in: path) { (lineNumber, line) throws(DataError) in
+            if line.isEmpty { return }
             let fields = MovieLensFieldCursor.split(line, separator: ASCII.pipe, doubled: false)
             guard fields.count == columnCount else {
                 throw .badRow(path: path, line: lineNumber, problem: RowProblem(
@@ -303,7 +281,8 @@ extension MovieLensTables {
 
     /// Reads ml-1m's `movies.dat`: MovieID::Title (Year)::Genre1|Genre2...
     private mutating func loadMovies1m(path: String) throws(DataError) {
-        try MovieLensFiles.forEachLine(path) { (lineNumber, line) throws(DataError) in
+        try BlockLineReader.forEachLine(in: path) { (lineNumber, line) throws(DataError) in
+            if line.isEmpty { return }
             let fields = MovieLensFieldCursor.split(line, separator: ASCII.colon, doubled: true)
             guard fields.count == 3 else {
                 throw .badRow(path: path, line: lineNumber, problem: RowProblem(

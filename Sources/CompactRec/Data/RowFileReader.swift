@@ -8,39 +8,24 @@ public enum RowFileReader {
         var sized = false
         var result: [RawRow] = []
         for path in paths {
-            let reader = try BlockLineReader(path: path)
-            var lineNumber = 0
-            var isFirst = true
-            do {
-                while try reader.nextBlock({ (block) throws -> Bool in
-                    var lines = LineIterator(block)
-                    while let line = lines.next() {
-                        lineNumber += 1
-                        if isFirst {
-                            isFirst = false
-                            let isHeader = try format.start(file: path, firstLine: line)
-                            if !sized {
-                                rows = ParsedRows(schema: format.schema)
-                                sized = true
-                            }
-                            if isHeader { continue }
-                        }
-                        if line.isEmpty { continue }
-                        rows.beginRow()
-                        do throws(RowProblem) {
-                            try format.parse(line, into: &rows)
-                            rows.endRow()
-                        } catch {
-                            rows.abandonRow()
-                            throw DataError.badRow(path: path, line: lineNumber, problem: error)
-                        }
+            try BlockLineReader.forEachLine(in: path) { (lineNumber, line) throws(DataError) in
+                if lineNumber == 1 {
+                    let isHeader = try format.start(file: path, firstLine: line)
+                    if !sized {
+                        rows = ParsedRows(schema: format.schema)
+                        sized = true
                     }
-                    return true
-                }) != nil {}
-            } catch let error as DataError {
-                throw error
-            } catch {
-                throw .unreadable(path: path, reason: "\(error)")
+                    if isHeader { return }
+                }
+                if line.isEmpty { return }
+                rows.beginRow()
+                do throws(RowProblem) {
+                    try format.parse(line, into: &rows)
+                    rows.endRow()
+                } catch {
+                    rows.abandonRow()
+                    throw DataError.badRow(path: path, line: lineNumber, problem: error)
+                }
             }
         }
         for i in 0..<rows.count { result.append(rows.row(i)) }

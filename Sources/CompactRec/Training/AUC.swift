@@ -69,22 +69,7 @@ public enum AUC {
         scores: Scores, labels: Labels
     ) throws(MetricError) -> Double
     where Scores.Element: BinaryFloatingPoint, Labels.Element: BinaryInteger {
-        guard scores.count == labels.count else {
-            throw .countMismatch(scores: scores.count, labels: labels.count)
-        }
-        var positives: [UInt64] = []
-        var negatives: [UInt64] = []
-        for (index, (score, label)) in zip(scores, labels).enumerated() {
-            let key = try orderKey(Double(score), index: index)
-            if label == 1 {
-                positives.append(key)
-            } else if label == 0 {
-                negatives.append(key)
-            } else {
-                throw .invalidLabel(index: index, value: Double(label))
-            }
-        }
-        return try area(positives: &positives, negatives: &negatives)
+        try compute(scores: scores, labels: labels.lazy.map { Double($0) })
     }
 
     /// A 64-bit key whose unsigned order is the order of the scores (equal scores, including
