@@ -1,0 +1,36 @@
+/// General matrix multiply, C = alpha * op(A) * op(B) + beta * C, the work of every dense layer
+/// (forward: X W; backward: dY W^T and X^T dY).
+///
+/// This is the reference implementation: simple, obviously correct, slow. The optimised kernel
+/// (packed panels, register-blocked SIMD micro-kernel, both cores) replaces its body behind the
+/// same signature and is tested against `referenceMultiply`.
+public enum GEMM {
+    /// C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its transpose.
+    /// `c` must already have op(A).rows rows and op(B).columns columns.
+    public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0, threads: Int = 1) {
+        referenceMultiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta)
+    }
+
+    /// The triple loop, accumulating in Double: the ground truth for kernel tests.
+    public static func referenceMultiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+                                         into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let kb = transposeB ? b.columns : b.rows
+        let n = transposeB ? b.rows : b.columns
+        precondition(k == kb, "GEMM: inner dimensions differ (\(k) vs \(kb))")
+        precondition(c.rows == m && c.columns == n, "GEMM: C is \(c.rows)x\(c.columns), expected \(m)x\(n)")
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let x = transposeA ? a[p, i] : a[i, p]
+                    let y = transposeB ? b[j, p] : b[p, j]
+                    sum += Double(x) * Double(y)
+                }
+                c[i, j] = alpha * Float(sum) + (beta == 0 ? 0 : beta * c[i, j])
+            }
+        }
+    }
+}
