@@ -21,6 +21,10 @@ struct InspectCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
+    func validate() throws {
+        guard top >= 0 else { throw ValidationError("--top must be 0 or more") }
+    }
+
     func run() async throws {
         let store = try ColumnStore(directory: directory)
         if verify { try store.verifyChecksums() }
@@ -49,7 +53,7 @@ struct InspectCommand: AsyncParsableCommand {
         for field in summary.fields {
             let cardinality = field.cardinality.map(String.init) ?? "-"
             let oov = field.oovShare.map { shares in
-                shares["test"].map { ProgressBar.fixed($0 * 100, 2) + "%" } ?? shares["all_values"].map { ProgressBar.fixed($0 * 100, 2) + "%" } ?? "-"
+                (shares["test"] ?? shares["all"]).map { ProgressBar.fixed($0 * 100, 2) + "%" } ?? "-"
             } ?? "-"
             let topValues = field.topValues?.map { "\($0.value) (\($0.count))" }.joined(separator: ", ") ?? ""
             print(field.name.padding(14) + field.kind.rawValue.padding(14) + cardinality.leftPadding(12)

@@ -53,6 +53,15 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "MovieLens: ratings at or above this are clicks (label 1).")
     var ratingThreshold = 4
 
+    @Option(help: "Criteo layout: number of categorical columns (26 in Criteo-Kaggle; teacher data made with generate --fields N has N).")
+    var categoricalFields = 26
+
+    @Option(help: "libFM: number of fields (default: from the first line).")
+    var libfmFields: Int?
+
+    @Option(help: "libFM: libsvm (feature:value, the k-th feature is field k) or libffm (field:feature:value); default: from the first line.")
+    var libfmLayout: LibFMFormat.Layout?
+
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int = Parallel.defaultThreads
 
@@ -80,7 +89,8 @@ struct PrepareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (reader, files) = try InputFormat.make(format, inputs: inputs, schemaPath: schema, ratingThreshold: ratingThreshold)
+        let (reader, files) = try InputFormat.make(format, inputs: inputs, schemaPath: schema, ratingThreshold: ratingThreshold,
+                                                   categoricalFields: categoricalFields, libFMFields: libfmFields, libFMLayout: libfmLayout)
         var options = PrepareOptions()
         options.minCount = minCount
         options.split = split == .random ? .random(seed: seed) : .sequential
@@ -149,4 +159,5 @@ struct PrepareSummary: Encodable {
 }
 
 extension DenseTransform: ExpressibleByArgument {}
+extension LibFMFormat.Layout: ExpressibleByArgument {}
 extension InputFormatName: ExpressibleByArgument {}

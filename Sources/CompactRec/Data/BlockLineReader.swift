@@ -133,6 +133,9 @@ struct LineIterator {
 
     init(_ block: UnsafeBufferPointer<UInt8>) { self.block = block }
 
+    /// Byte offset of the next line in the block.
+    var offset: Int { position }
+
     mutating func next() -> UnsafeBufferPointer<UInt8>? {
         guard position < block.count, let base = block.baseAddress else { return nil }
         let start = position

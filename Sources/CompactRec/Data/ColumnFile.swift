@@ -139,12 +139,15 @@ final class ColumnWriter {
         }
     }
 
-    /// Flushes and writes the final header; returns the data's XXH64. (No fsync: the dataset is
+    /// Flushes and writes the final header for `rows` rows (given explicitly: a column of
+    /// width 0, such as dense values of a dataset without dense fields, still has rows); returns the data's XXH64. (No fsync: the dataset is
     /// published by renaming its directory, and `inspect --verify` catches a file that a power
     /// loss left incomplete.)
-    func finish() throws(DataError) -> UInt64 {
+    func finish(rows: Int) throws(DataError) -> UInt64 {
         try flush()
-        let rows = width == 0 ? 0 : elementCount / width
+        guard elementCount == rows * width else {
+            throw .writeFailed(path: path, reason: "internal error: \(elementCount) values written for \(rows) rows of width \(width)")
+        }
         let header = ColumnHeader(element: element, rows: rows, width: width).bytes
         let n = header.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
         guard n == header.count else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }

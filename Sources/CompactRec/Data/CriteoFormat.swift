@@ -27,20 +27,14 @@ public struct CriteoFormat: LineFormat {
         schema = .criteo(denseCount: denseCount, categoricalCount: categoricalCount)
     }
 
-    /// Decides from the column count whether the files are labeled (`train.txt`) or not
-    /// (`test.txt`); every file of one run must agree.
+    /// Decides from the first row's column count whether the files are labeled (`train.txt`,
+    /// 40 columns) or not (`test.txt`, 39); every file of one run must agree.
     public mutating func start(file: String, firstLine: UnsafeBufferPointer<UInt8>) throws(DataError) -> Bool {
         let columns = firstLine.reduce(1) { $0 + ($1 == ASCII.tab ? 1 : 0) }
         let features = denseCount + categoricalCount
-        let labeled: Bool
-        switch columns {
-        case features + 1: labeled = true
-        case features: labeled = false
-        default:
-            throw .badHeader(path: file, reason: "line 1 has \(columns) tab-separated columns; Criteo rows have \(features + 1) "
-                + "(label, I1..I\(denseCount), C1..C\(categoricalCount)) or \(features) (test.txt, without label). "
-                + "Check --format")
-        }
+        // 40 columns: train.txt; 39: test.txt. Any other count is a malformed row, reported
+        // with its line by parse (or skipped with --skip-bad-rows) in a labeled file.
+        let labeled = columns != features
         if decided && labeled != hasLabels {
             throw .badHeader(path: file, reason: "this file is \(labeled ? "labeled" : "unlabeled") but an earlier input was not; "
                 + "prepare labeled and unlabeled files separately")
@@ -73,10 +67,11 @@ public struct CriteoFormat: LineFormat {
                 try rows.setCategorical(column - firstCategorical, bytes: value)
             } else if column >= firstFeature {
                 if !value.isEmpty {
-                    guard let number = NumberParser.parseDouble(value) else {
+                    guard let number = NumberParser.parseFloat(value) else {
                         throw .notANumber(column: "I\(column - firstFeature + 1)", text: value)
                     }
-                    rows.setDense(column - firstFeature, Float(number))
+                    guard number.isFinite else { throw .outOfRange(column: "I\(column - firstFeature + 1)", text: value) }
+                    rows.setDense(column - firstFeature, number)
                 }
             } else {
                 guard let label = NumberParser.parseBinaryLabel(value) else { throw .badLabel(value) }

@@ -1,7 +1,10 @@
 /// Which part of a dataset a row belongs to.
 public enum SplitPart: Int, Sendable, Codable, CaseIterable {
+    /// Rows the model trains on (and the vocabulary is counted on).
     case train = 0
+    /// Rows for early stopping and AutoDim's architecture steps.
     case validation = 1
+    /// Rows for the reported metrics.
     case test = 2
 
     /// The name used in files, JSON and reports.
@@ -21,7 +24,9 @@ public enum SplitPart: Int, Sendable, Codable, CaseIterable {
 /// test); `sequential` keeps source order and takes the last 10% and 10% of rows, as DLRM splits
 /// Criteo by day.
 public enum DataSplit: Sendable, Equatable, Codable {
+    /// Each row independently, from the seed and its data-line index.
     case random(seed: UInt64)
+    /// By position: first 80% train, next 10% validation, last 10% test.
     case sequential
 
     /// Fractions of rows in train and validation; the rest is test.

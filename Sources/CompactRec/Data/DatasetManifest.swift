@@ -82,8 +82,12 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         public var distinctValues: Int?
         /// Rows where the field is missing (all parts).
         public var missingRows: Int
-        /// Rows mapped to the OOV id, per part.
+        /// Rows mapped to the OOV id, per part (categorical fields).
         public var oovRows: [String: Int]?
+        /// Multi-valued fields: values in all rows, and how many of them map to the OOV id.
+        public var values: Int?
+        /// Multi-valued fields: values mapped to the OOV id (all parts).
+        public var oovValues: Int?
     }
 
     /// Size and checksum of a file.

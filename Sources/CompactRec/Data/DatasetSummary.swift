@@ -44,7 +44,8 @@ public struct DatasetSummary: Codable, Sendable {
         public var distinctValues: Int?
         /// Share of rows where the field is missing.
         public var missingShare: Double
-        /// Share of rows mapped to OOV, per part (nil for dense).
+        /// Share of rows mapped to OOV, per part (nil for dense); for multi-valued fields, the
+        /// share of values, under "all".
         public var oovShare: [String: Double]?
         /// The most frequent values with their training counts.
         public var topValues: [TopValue]?
@@ -82,7 +83,9 @@ public struct DatasetSummary: Codable, Sendable {
         let total = rows
         fields = manifest.fields.map { field in
             var oovShare: [String: Double]?
-            if let oov = field.oovRows {
+            if let values = field.values, let oovValues = field.oovValues {
+                oovShare = ["all": values > 0 ? Double(oovValues) / Double(values) : 0]
+            } else if let oov = field.oovRows {
                 oovShare = Dictionary(uniqueKeysWithValues: oov.map { part, count in
                     let denominator = rowsByPart[part] ?? total
                     return (part, denominator > 0 ? Double(count) / Double(denominator) : 0)

@@ -53,11 +53,16 @@ public struct DelimitedSchemaFile: Codable, Sendable, Equatable {
     /// Loads a schema file; a missing file or invalid content names the file and the problem.
     public static func load(path: String) throws(DataError) -> DelimitedSchemaFile {
         let text: String
+        var isDirectory = false
+        if FileManager.default.fileExists(atPath: path) {
+            isDirectory = (try? FileManager.default.contentsOfDirectory(atPath: path)) != nil
+        }
+        guard !isDirectory else { throw .unreadable(path: path, reason: "it is a directory, not a schema file") }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             if !FileManager.default.fileExists(atPath: path) { throw .fileNotFound(path: path) }
-            throw .unreadable(path: path, reason: "\(error.localizedDescription)")
+            throw .unreadable(path: path, reason: "not readable as UTF-8 text")
         }
         do {
             return try YAMLDecoder().decode(DelimitedSchemaFile.self, from: text)
@@ -176,8 +181,9 @@ public struct DelimitedFormat: LineFormat {
             case .dense(let field):
                 let text = value.trimmingSpaces()
                 guard !text.isEmpty else { return }
-                guard let number = NumberParser.parseDouble(text) else { throw .notANumber(column: names[index], text: value) }
-                rows.setDense(field, Float(number))
+                guard let number = NumberParser.parseFloat(text) else { throw .notANumber(column: names[index], text: value) }
+                guard number.isFinite else { throw .outOfRange(column: names[index], text: value) }
+                rows.setDense(field, number)
             case .categorical(let field):
                 try rows.setCategorical(field, bytes: value)
             case .multiValued(let field, let separator):

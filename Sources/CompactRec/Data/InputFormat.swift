@@ -17,14 +17,17 @@ public enum InputFormat {
     /// The reader for `name`, and the files it streams (a MovieLens folder becomes its ratings
     /// file).
     public static func make(_ name: InputFormatName, inputs: [String], schemaPath: String?,
-                            ratingThreshold: Int = 4) throws(DataError) -> (any LineFormat, [String]) {
+                            ratingThreshold: Int = 4, categoricalFields: Int = 26,
+                            libFMFields: Int? = nil, libFMLayout: LibFMFormat.Layout? = nil) throws(DataError) -> (any LineFormat, [String]) {
         switch name {
         case .criteo:
-            return (CriteoFormat(), inputs)
+            guard categoricalFields >= 1 else { throw .invalidOption("--categorical-fields must be at least 1") }
+            return (CriteoFormat(categoricalCount: categoricalFields), inputs)
         case .avazu:
             return (AvazuFormat(), inputs)
         case .libfm:
-            return (LibFMFormat(), inputs)
+            if let libFMFields, libFMFields < 1 { throw .invalidOption("--libfm-fields must be at least 1") }
+            return (LibFMFormat(layout: libFMLayout, fieldCount: libFMFields), inputs)
         case .schema:
             guard let schemaPath else { throw .invalidOption("--format schema needs --schema FILE") }
             return (try DelimitedFormat(schemaPath: schemaPath), inputs)

@@ -53,6 +53,14 @@ public enum NumberParser {
         return negative ? -value : value
     }
 
+    /// A dense value as Float32: nil for text that is not a number; `.infinity` marks a number
+    /// beyond Float32's range (the caller reports it as out of range).
+    static func parseFloat(_ bytes: UnsafeBufferPointer<UInt8>) -> Float? {
+        guard let value = parseDouble(bytes) else { return nil }
+        let narrowed = Float(value)
+        return narrowed.isFinite ? narrowed : .infinity
+    }
+
     /// A non-negative decimal integer that fits in `Int`, or nil.
 
     public static func parseInt(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {

@@ -77,6 +77,7 @@ private final class PrepareRun<F: LineFormat> {
     var skippedExamples: [String] = []
     var sourceFiles: [DatasetManifest.FileSummary] = []
     var denseMissing: [Int]
+    var multiEmptyRows: [Int]
 
     // Writers.
     let labels: ColumnWriter
@@ -94,7 +95,7 @@ private final class PrepareRun<F: LineFormat> {
         self.format = format
         self.formatName = formatName
         self.inputs = inputs
-        self.output = output
+        self.output = PrepareRun.withoutTrailingSlashes(output)
         self.options = options
         self.progress = progress
         threads = max(1, options.threads)
@@ -109,46 +110,50 @@ private final class PrepareRun<F: LineFormat> {
             guard info.st_size > 0 else { throw .emptyFile(path: input) }
             totalBytes += Int(info.st_size)
         }
-        if FileManager.default.fileExists(atPath: output) && !options.replaceExisting {
-            throw .writeFailed(path: output, reason: "it already exists; pass --force to replace it, or choose another --output")
-        }
-        temporary = output + ".tmp-\(getpid())"
-        PrepareRun.removeStaleTemporaries(of: output)
-        try? FileManager.default.removeItem(atPath: temporary)
-        do {
-            try FileManager.default.createDirectory(atPath: temporary + "/multi", withIntermediateDirectories: true)
-        } catch {
-            throw .writeFailed(path: output, reason: "cannot create \(temporary): \(error.localizedDescription)")
-        }
+        try PrepareRun.checkReplaceable(output: self.output, inputs: inputs, replaceExisting: options.replaceExisting)
         // The schema of header formats is known after the first line, so start the first file
-        // before anything is sized by it.
+        // before anything is sized by it (and before anything is created on disk).
         var probe = format
         _ = try PrepareRun.firstLine(of: inputs[0]) { (line) throws(DataError) in try probe.start(file: inputs[0], firstLine: line) }
         guard probe.hasLabels else {
-            throw .badHeader(path: inputs[0], reason: "its rows have no label (like Criteo's test.txt); prepare needs labeled rows. Score unlabeled rows with compactrec predict")
+            throw .badHeader(path: inputs[0], reason: "its rows have no label (like Criteo's test.txt), but prepare needs labeled rows")
         }
         schema = probe.schema
         guard !(schema.dense.isEmpty && schema.vocabularyFields.isEmpty) else {
             throw .badSchema(path: inputs[0], reason: "the format defines no feature fields")
         }
+        temporary = self.output + ".tmp-\(getpid())"
+        PrepareRun.removeStaleTemporaries(of: self.output)
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            try FileManager.default.createDirectory(atPath: temporary + "/multi", withIntermediateDirectories: true)
+        } catch {
+            throw .writeFailed(path: self.output, reason: "cannot create \(temporary): \(error.localizedDescription)")
+        }
         parsed = SharedArray(repeating: ParsedRows(schema: schema), count: threads)
         builders = SharedArray(repeating: VocabularyBuilder(), count: schema.vocabularyFields.count)
-        labels = try ColumnWriter(path: temporary + "/labels.u8", element: .uint8, width: 1)
-        parts = try ColumnWriter(path: temporary + "/split.u8", element: .uint8, width: 1)
-        dense = try ColumnWriter(path: temporary + "/dense.f32", element: .float32, width: schema.dense.count)
-        categorical = try ColumnWriter(path: temporary + "/categorical.u32", element: .uint32, width: schema.categorical.count)
-        var offsets: [ColumnWriter] = []
-        var ids: [ColumnWriter] = []
-        for name in schema.multiValued {
-            let offsetWriter = try ColumnWriter(path: temporary + "/multi/\(name).offsets.u64", element: .uint64, width: 1)
-            try offsetWriter.append([UInt64(0)])
-            offsets.append(offsetWriter)
-            ids.append(try ColumnWriter(path: temporary + "/multi/\(name).ids.u32", element: .uint32, width: 1))
+        do throws(DataError) {
+            labels = try ColumnWriter(path: temporary + "/labels.u8", element: .uint8, width: 1)
+            parts = try ColumnWriter(path: temporary + "/split.u8", element: .uint8, width: 1)
+            dense = try ColumnWriter(path: temporary + "/dense.f32", element: .float32, width: schema.dense.count)
+            categorical = try ColumnWriter(path: temporary + "/categorical.u32", element: .uint32, width: schema.categorical.count)
+            var offsets: [ColumnWriter] = []
+            var ids: [ColumnWriter] = []
+            for name in schema.multiValued {
+                let offsetWriter = try ColumnWriter(path: temporary + "/multi/\(name).offsets.u64", element: .uint64, width: 1)
+                try offsetWriter.append([UInt64(0)])
+                offsets.append(offsetWriter)
+                ids.append(try ColumnWriter(path: temporary + "/multi/\(name).ids.u32", element: .uint32, width: 1))
+            }
+            multiOffsets = offsets
+            multiIDs = ids
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
         }
-        multiOffsets = offsets
-        multiIDs = ids
         multiValueCounts = [UInt64](repeating: 0, count: schema.multiValued.count)
         denseMissing = [Int](repeating: 0, count: schema.dense.count)
+        multiEmptyRows = [Int](repeating: 0, count: schema.multiValued.count)
     }
 
     func execute() throws(DataError) -> PrepareReport {
@@ -174,7 +179,10 @@ private final class PrepareRun<F: LineFormat> {
         do {
             result = try reader.nextBlock { (block) throws -> R in
                 var lines = LineIterator(block)
-                return try body(lines.next() ?? block.slice(0..<0))
+                while let line = lines.next() {
+                    if !line.isEmpty { return try body(line) }
+                }
+                return try body(block.slice(0..<0))
             }
         } catch let error as DataError { throw error } catch { throw .unreadable(path: path, reason: "\(error)") }
         guard let result else { throw .emptyFile(path: path) }
@@ -206,17 +214,28 @@ private final class PrepareRun<F: LineFormat> {
         var fileLine = 0
         var isFirstBlock = true
         let rowsBefore = rows
+        let skippedBefore = skipped.values.reduce(0, +)
+        var hasHeader = false
         do {
             while try reader.nextBlock({ (block) throws -> Void in
                 var body = block
                 if isFirstBlock {
                     isFirstBlock = false
+                    // The layout is decided by the first non-blank line; a header is skipped
+                    // (blank lines before it count as blank data lines, as in countDataLines).
                     var lines = LineIterator(block)
-                    let first = lines.next() ?? block.slice(0..<0)
+                    var leadingBlank = 0
+                    var first = block.slice(0..<0)
+                    while let line = lines.next() {
+                        if !line.isEmpty { first = line; break }
+                        leadingBlank += 1
+                    }
                     if try format.start(file: path, firstLine: first) {
-                        let skip = min(block.count, first.count + (first.count < block.count && block[first.count] == ASCII.carriageReturn ? 2 : 1))
-                        body = block.slice(skip..<block.count)
-                        fileLine = 1
+                        hasHeader = true
+                        body = block.slice(lines.offset..<block.count)
+                        fileLine = leadingBlank + 1
+                        dataLines += leadingBlank
+                        blankLines += leadingBlank
                     }
                     guard format.schema == schema else {
                         throw DataError.badHeader(path: path, reason: "its columns differ from the first input's; all inputs must share one layout")
@@ -232,8 +251,14 @@ private final class PrepareRun<F: LineFormat> {
         } catch {
             throw .unreadable(path: path, reason: "\(error)")
         }
-        if rows == rowsBefore && skipped.isEmpty {
-            throw .badHeader(path: path, reason: "it has a header but no data rows")
+        if rows == rowsBefore {
+            let skippedHere = skipped.values.reduce(0, +) - skippedBefore
+            if skippedHere > 0 {
+                throw .badHeader(path: path, reason: "all \(skippedHere) of its rows are bad ("
+                    + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    + "); is this the right --format?")
+            }
+            throw hasHeader ? .badHeader(path: path, reason: "it has a header but no data rows") : .emptyFile(path: path)
         }
         sourceFiles.append(.init(path: path, bytes: reader.bytesRead, xxh64: hex64(reader.checksum.finalize())))
     }
@@ -378,8 +403,11 @@ private final class PrepareRun<F: LineFormat> {
         for m in 0..<multiCount {
             var offsets: [UInt64] = []
             var values: [UInt32] = []
+            var rowStart = 0
             for id in multiValues[m] {
                 if id == UInt32.max {
+                    if values.count == rowStart { multiEmptyRows[m] += 1 }
+                    rowStart = values.count
                     offsets.append(multiValueCounts[m] + UInt64(values.count))
                 } else {
                     values.append(id)
@@ -400,18 +428,18 @@ private final class PrepareRun<F: LineFormat> {
 
     func finish() throws(DataError) -> PrepareReport {
         var files: [String: DatasetManifest.FileSummary] = [:]
-        func record(_ writer: ColumnWriter, _ name: String, checksum: UInt64? = nil) throws(DataError) {
-            let sum = try writer.finish()
+        func record(_ writer: ColumnWriter, _ name: String, rows: Int, checksum: UInt64? = nil) throws(DataError) {
+            let sum = try writer.finish(rows: rows)
             let size = (try? FileManager.default.attributesOfItem(atPath: writer.path)[.size] as? Int) ?? 0
             files[name] = .init(path: name, bytes: size, xxh64: hex64(checksum ?? sum))
         }
-        try record(labels, "labels.u8")
-        try record(parts, "split.u8")
-        try record(dense, "dense.f32")
-        _ = try categorical.finish()
+        try record(labels, "labels.u8", rows: rows)
+        try record(parts, "split.u8", rows: rows)
+        try record(dense, "dense.f32", rows: rows)
+        _ = try categorical.finish(rows: rows)
         for (m, name) in schema.multiValued.enumerated() {
-            try record(multiOffsets[m], "multi/\(name).offsets.u64")
-            _ = try multiIDs[m].finish()
+            try record(multiOffsets[m], "multi/\(name).offsets.u64", rows: rows + 1)
+            _ = try multiIDs[m].finish(rows: Int(multiValueCounts[m]))
         }
 
         // Final vocabularies and the provisional -> final id maps.
@@ -450,19 +478,21 @@ private final class PrepareRun<F: LineFormat> {
         var fieldSummaries: [DatasetManifest.FieldSummary] = []
         for (i, name) in schema.dense.enumerated() {
             fieldSummaries.append(.init(name: name, kind: .dense, cardinality: nil, distinctValues: nil,
-                                        missingRows: denseMissing[i], oovRows: nil))
+                                        missingRows: denseMissing[i], oovRows: nil, values: nil, oovValues: nil))
         }
         for (f, name) in schema.categorical.enumerated() {
             fieldSummaries.append(.init(
                 name: name, kind: .categorical, cardinality: vocabularies[f].cardinality, distinctValues: distinct[f],
                 missingRows: categoricalCounts.missing[f],
-                oovRows: Dictionary(uniqueKeysWithValues: partNames.enumerated().map { ($1, categoricalCounts.oov[f][$0]) })))
+                oovRows: Dictionary(uniqueKeysWithValues: partNames.enumerated().map { ($1, categoricalCounts.oov[f][$0]) }),
+                values: nil, oovValues: nil))
         }
         for (m, name) in schema.multiValued.enumerated() {
             let f = schema.categorical.count + m
             fieldSummaries.append(.init(
                 name: name, kind: .multiValued, cardinality: vocabularies[f].cardinality, distinctValues: distinct[f],
-                missingRows: 0, oovRows: ["all_values": multiCounts[m].oov[0].reduce(0, +)]))
+                missingRows: multiEmptyRows[m], oovRows: nil, values: Int(multiValueCounts[m]),
+                oovValues: multiCounts[m].oov[0].reduce(0, +)))
         }
         let splitSummary: DatasetManifest.SplitSummary
         let rowsByPart = Dictionary(uniqueKeysWithValues: partNames.enumerated().map { ($1, rowsPerPart[$0]) })
@@ -512,19 +542,59 @@ private final class PrepareRun<F: LineFormat> {
         if let displaced { try? manager.removeItem(atPath: displaced) }
     }
 
-    /// Removes `OUTPUT.tmp-PID` directories left by prepares that were killed.
+    /// Removes `OUTPUT.tmp-PID` directories left by prepares that were killed: only names
+    /// whose suffix is a process id, and only when that process no longer exists.
     static func removeStaleTemporaries(of output: String) {
         let manager = FileManager.default
-        let trimmed = output.hasSuffix("/") ? String(output.dropLast()) : output
-        let slash = trimmed.lastIndex(of: "/")
-        let parent = slash.map { String(trimmed[..<$0]) } ?? "."
-        let base = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
-        guard let entries = try? manager.contentsOfDirectory(atPath: parent.isEmpty ? "/" : parent) else { return }
+        let (parent, base) = split(output)
+        guard let entries = try? manager.contentsOfDirectory(atPath: parent) else { return }
         for entry in entries where entry.hasPrefix(base + ".tmp-") {
-            if let pid = Int32(entry.dropFirst(base.count + 5)), pid != getpid(), kill(pid, 0) == 0 { continue }
-            try? manager.removeItem(atPath: (parent.isEmpty ? "" : parent) + "/" + entry)
+            let suffix = entry.dropFirst(base.count + 5)
+            guard !suffix.isEmpty, suffix.allSatisfy(\.isASCIIDigit), let pid = Int32(suffix), pid != getpid() else { continue }
+            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? manager.removeItem(atPath: parent + "/" + entry)
         }
     }
+
+    /// `path` without trailing slashes (except the root).
+    static func withoutTrailingSlashes(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+
+    /// The parent directory and last component of `path`.
+    static func split(_ path: String) -> (parent: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let parent = String(path[..<slash])
+        return (parent.isEmpty ? "/" : parent, String(path[path.index(after: slash)...]))
+    }
+
+    /// Refuses to overwrite anything but a previous dataset (or an empty directory), and only
+    /// with `--force`; never a directory that holds one of the inputs.
+    static func checkReplaceable(output: String, inputs: [String], replaceExisting: Bool) throws(DataError) {
+        let manager = FileManager.default
+        var info = stat()
+        guard lstat(output, &info) == 0 else { return }
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        guard replaceExisting else {
+            throw .writeFailed(path: output, reason: "it already exists; pass --force to replace it, or choose another --output")
+        }
+        let contents = isDirectory ? (try? manager.contentsOfDirectory(atPath: output)) ?? [] : nil
+        guard let contents, contents.isEmpty || contents.contains("dataset.json") else {
+            throw .writeFailed(path: output, reason: "it exists and is not a prepared dataset; --force only replaces a dataset "
+                + "(a directory with dataset.json) or an empty directory. Choose another --output")
+        }
+        let outputPath = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path + "/"
+        for input in inputs where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path.hasPrefix(outputPath) {
+            throw .writeFailed(path: output, reason: "the input \(input) is inside it; replacing it would delete the input")
+        }
+    }
+}
+
+extension Character {
+    /// 0-9.
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 /// Seconds on a monotonic clock.
