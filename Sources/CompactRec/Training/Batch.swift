@@ -26,6 +26,20 @@ public struct Batch: Sendable {
         multiValuedIDs = Array(repeating: [], count: schema.multiValued.count)
     }
 
+    /// A batch from explicit values (tests, and prediction on rows parsed at serving time).
+    public init(labels: [Float], dense: Matrix, ids: [UInt32], categoricalCount: Int,
+                multiValuedOffsets: [[Int]] = [], multiValuedIDs: [[UInt32]] = []) {
+        precondition(dense.rows == labels.count && ids.count == labels.count * categoricalCount,
+                     "Batch: labels, dense rows and ids disagree on the batch size")
+        size = labels.count
+        self.labels = labels
+        self.dense = dense
+        self.ids = ids
+        self.categoricalCount = categoricalCount
+        self.multiValuedOffsets = multiValuedOffsets
+        self.multiValuedIDs = multiValuedIDs
+    }
+
     /// Fills the batch with `rows` of `store`, in the given order.
     public mutating func load(rows: ArraySlice<Int>, from store: ColumnStore) {
         size = rows.count

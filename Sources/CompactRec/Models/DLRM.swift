@@ -1,0 +1,68 @@
+/// DLRM (Naumov et al. 2019): a bottom MLP maps the dense values to a vector of width d, the
+/// pairwise dot products of that vector and the field embeddings form the interaction, and a
+/// top MLP reads the bottom vector with the dot products to give the logit.
+public final class DLRM: CTRModel {
+    /// Field embeddings (equal widths d).
+    public let embedding: any EmbeddingLayer
+    let bottom: MLP
+    let interaction: DotInteraction
+    let top: MLP
+    private let dimension: Int
+    private var interactionInput = Matrix(rows: 0, columns: 0)
+    private var topInput = Matrix(rows: 0, columns: 0)
+    private var bottomGradient = Matrix(rows: 0, columns: 0)
+    private var pairsGradient = Matrix(rows: 0, columns: 0)
+    private var embeddingGradient = Matrix(rows: 0, columns: 0)
+
+    /// A DLRM with `embedding` (width d for every field), bottom MLP `bottomMLP` + [d] and top
+    /// MLP `topMLP` + [1].
+    public init(schema: Schema, embedding: any EmbeddingLayer, configuration: ModelConfiguration, random: inout SeededRandom) {
+        precondition(Set(embedding.outputDimensions).count <= 1, "DLRM needs equal field widths (add a projection)")
+        self.embedding = embedding
+        let d = embedding.outputDimensions.first ?? configuration.dimension
+        dimension = d
+        bottom = MLP(inputs: schema.dense.count, hidden: configuration.bottomMLP + [d], outputs: nil,
+                     batchNorm: configuration.batchNorm, dropout: 0, random: &random)
+        let fields = embedding.outputDimensions.count + 1
+        interaction = DotInteraction(fields: fields, dimension: d, includeSelf: false)
+        let pairs = fields * (fields - 1) / 2
+        top = MLP(inputs: d + pairs, hidden: configuration.topMLP, outputs: 1, batchNorm: configuration.batchNorm,
+                  dropout: configuration.dropout, random: &random)
+        interactionInput = Matrix(rows: 0, columns: fields * d)
+        topInput = Matrix(rows: 0, columns: d + pairs)
+        bottomGradient = Matrix(rows: 0, columns: d)
+        pairsGradient = Matrix(rows: 0, columns: pairs)
+        embeddingGradient = Matrix(rows: 0, columns: embedding.outputWidth)
+    }
+
+    /// The embedding tables.
+    public var sparseTables: [EmbeddingTable] { embedding.tables }
+    /// Both MLPs and the embedding's projections.
+    public var denseParameters: [DenseParameter] { bottom.parameters + top.parameters + embedding.denseParameters }
+
+    /// Bottom MLP, dot interaction, top MLP.
+    public func forward(_ batch: Batch, training: Bool) -> Matrix {
+        let dense = bottom.forward(batch.dense, training: training)
+        let vectors = embedding.forward(batch, training: training)
+        interactionInput.resize(rows: batch.size)
+        interactionInput.setColumns(0, from: dense)
+        interactionInput.setColumns(dimension, from: vectors)
+        let pairs = interaction.forward(interactionInput, training: training)
+        topInput.resize(rows: batch.size)
+        topInput.setColumns(0, from: dense)
+        topInput.setColumns(dimension, from: pairs)
+        return top.forward(topInput, training: training)
+    }
+
+    /// Gradients through the top MLP, the interaction, the bottom MLP and the embeddings.
+    public func backward(_ logitGradient: Matrix, batch: Batch) {
+        let topGradient = top.backward(logitGradient)
+        topGradient.copyColumns(0, into: &bottomGradient)
+        topGradient.copyColumns(dimension, into: &pairsGradient)
+        let interactionGradient = interaction.backward(pairsGradient)
+        interactionGradient.addColumns(0, to: &bottomGradient)
+        interactionGradient.copyColumns(dimension, into: &embeddingGradient)
+        _ = bottom.backward(bottomGradient)
+        embedding.backward(embeddingGradient, batch: batch)
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import CompactRec
+
+@Suite struct TrainerTests {
+    /// Prepared teacher data shared by the tests (20,000 rows, 8 categorical fields).
+    static func dataset(in directory: String) throws -> (ColumnStore, TeacherTruth) {
+        var configuration = TeacherConfiguration(rows: 20_000, seed: 3, fields: 8)
+        configuration.splitSeed = 42
+        let generator = try TeacherGenerator(configuration: configuration)
+        let summary = try generator.write(to: directory + "/teacher.tsv")
+        _ = try Preparer.prepare(format: CriteoFormat(categoricalCount: 8), formatName: "criteo",
+                                 inputs: [directory + "/teacher.tsv"], output: directory + "/prepared")
+        return (try ColumnStore(directory: directory + "/prepared"), summary.truth)
+    }
+
+    static func deepFM(_ store: ColumnStore, seed: UInt64) -> DeepFM {
+        var random = SeededRandom(seed: seed)
+        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
+        var configuration = ModelConfiguration(kind: .deepfm, dimension: 8)
+        configuration.mlp = [32, 16]
+        let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in 8 },
+                                      categoricalCount: store.schema.categorical.count, names: store.schema.vocabularyFields,
+                                      random: &random)
+        return DeepFM(schema: store.schema, cardinalities: cardinalities, embedding: embedding,
+                      configuration: configuration, random: &random)
+    }
+
+    @Test func deepFMLearnsTeacherDataDeterministically() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, truth) = try Self.dataset(in: directory)
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batchSize = 256
+        options.learningRate = 3e-3
+        options.threads = 1
+        let first = try Trainer(model: Self.deepFM(store, seed: 1), store: store, options: options).fit()
+        let oracle = try #require(truth.oracle.random.auc)
+        // 16k training rows of a teacher with millions of parameters: well above chance, below the oracle.
+        #expect(first.test.auc > 0.62, "test AUC \(first.test.auc), oracle \(oracle)")
+        #expect(first.test.auc < oracle + 0.02)
+        #expect(first.test.rows == store.rowIndices(of: .test).count)
+        #expect(first.validationHistory.count == 2)
+        let second = try Trainer(model: Self.deepFM(store, seed: 1), store: store, options: options).fit()
+        #expect(second.test == first.test, "same seed and threads give the same model")
+    }
+
+    @Test func nonFiniteLossStopsWithTheStep() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try Self.dataset(in: directory)
+        let model = Self.deepFM(store, seed: 2)
+        var options = TrainingOptions()
+        options.batchSize = 512
+        options.threads = 1
+        let trainer = Trainer(model: model, store: store, options: options)
+        model.denseParameters[0].value[0, 0] = .nan
+        #expect { _ = try trainer.fit() } throws: { error in
+            guard case .nonFiniteLoss(step: 1, let loss) = error as? TrainingError else { return false }
+            return loss.isNaN && (error as? TrainingError)?.errorDescription?.contains("step 1") == true
+        }
+    }
+}
