@@ -1,0 +1,34 @@
+/// Builds a model for a prepared dataset: sizes every table from the dataset's cardinalities.
+public enum ModelFactory {
+    /// The embedding methods the CLI offers.
+    public enum EmbeddingMethod: String, Sendable, Codable, CaseIterable {
+        /// One plain table per field (FDE).
+        case plain
+    }
+
+    /// A `configuration.kind` model with `method` embeddings of width `configuration.dimension`.
+    public static func make(_ configuration: ModelConfiguration, method: EmbeddingMethod = .plain, store: ColumnStore,
+                            seed: UInt64) throws(DataError) -> any CTRModel {
+        guard configuration.dimension >= 1 else { throw .invalidOption("--dim must be at least 1") }
+        let schema = store.schema
+        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
+        var random = SeededRandom(seed: seed, stream: 0x30DE1)
+        let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in configuration.dimension },
+                                      categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+        switch configuration.kind {
+        case .lr:
+            return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)
+        case .fm:
+            return FactorizationMachine(schema: schema, cardinalities: cardinalities, embedding: embedding, random: &random)
+        case .wd:
+            return WideAndDeep(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
+        case .deepfm:
+            return DeepFM(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
+        case .dlrm:
+            guard !schema.dense.isEmpty else {
+                throw .invalidOption("DLRM's bottom MLP reads dense features, and \(store.directory) has none; use --model deepfm or wd")
+            }
+            return DLRM(schema: schema, embedding: embedding, configuration: configuration, random: &random)
+        }
+    }
+}
