@@ -6,10 +6,9 @@ public final class DeepFM: CTRModel {
     /// First-order weights.
     public let linear: FirstOrderTerm
     let interaction: FMInteraction
-    let mlp: MLP
-    private var mlpInput = Matrix(rows: 0, columns: 0)
-    private var embeddingGradient = Matrix(rows: 0, columns: 0)
+    let deep: DeepPart
     private var logits = Matrix(rows: 0, columns: 1)
+    private var embeddingGradient = Matrix(rows: 0, columns: 0)
 
     /// A DeepFM with `embedding` over `schema`'s fields and an MLP of `configuration.mlp`.
     public init(schema: Schema, cardinalities: [Int], embedding: any EmbeddingLayer, configuration: ModelConfiguration,
@@ -19,29 +18,23 @@ public final class DeepFM: CTRModel {
         linear = FirstOrderTerm(cardinalities: cardinalities, names: schema.vocabularyFields,
                                 categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
         interaction = FMInteraction(fields: embedding.outputDimensions.count, dimension: embedding.outputDimensions.first ?? 0)
-        let inputs = embedding.outputWidth + schema.dense.count
-        mlp = MLP(inputs: inputs, hidden: configuration.mlp, outputs: 1, batchNorm: configuration.batchNorm,
-                  dropout: configuration.dropout, random: &random)
-        mlpInput = Matrix(rows: 0, columns: inputs)
+        deep = DeepPart(embeddingWidth: embedding.outputWidth, denseCount: schema.dense.count, configuration: configuration, random: &random)
         embeddingGradient = Matrix(rows: 0, columns: embedding.outputWidth)
     }
 
     /// Embedding tables and first-order weights.
     public var sparseTables: [EmbeddingTable] { embedding.tables + linear.weights.tables }
     /// MLP, dense first-order weights, the embedding's projections.
-    public var denseParameters: [DenseParameter] { linear.parameters + mlp.parameters + embedding.denseParameters }
+    public var denseParameters: [DenseParameter] { linear.parameters + deep.parameters + embedding.denseParameters }
 
     /// First order + FM + MLP.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         let first = linear.forward(batch, training: training)
         let vectors = embedding.forward(batch, training: training)
         let pairs = interaction.forward(vectors, training: training)
-        mlpInput.resize(rows: batch.size)
-        mlpInput.setColumns(0, from: vectors)
-        mlpInput.setColumns(vectors.columns, from: batch.dense)
-        let deep = mlp.forward(mlpInput, training: training)
+        let deepLogits = deep.forward(vectors: vectors, dense: batch.dense, training: training)
         logits.resize(rows: batch.size)
-        for b in 0..<batch.size { logits[b, 0] = first[b, 0] + pairs[b, 0] + deep[b, 0] }
+        for b in 0..<batch.size { logits[b, 0] = first[b, 0] + pairs[b, 0] + deepLogits[b, 0] }
         return logits
     }
 
@@ -49,8 +42,8 @@ public final class DeepFM: CTRModel {
     public func backward(_ logitGradient: Matrix, batch: Batch) {
         linear.backward(logitGradient, batch: batch)
         let fromFM = interaction.backward(logitGradient)
-        let fromMLP = mlp.backward(logitGradient)
-        fromMLP.copyColumns(0, into: &embeddingGradient)
+        // Into a workspace of our own: mutating the deep part's returned matrix would copy it.
+        deep.backward(logitGradient).copyColumns(0, into: &embeddingGradient)
         fromFM.addColumns(0, to: &embeddingGradient)
         embedding.backward(embeddingGradient, batch: batch)
     }
