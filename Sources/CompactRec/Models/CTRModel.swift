@@ -11,6 +11,8 @@ public protocol CTRModel: AnyObject {
     func forward(_ batch: Batch, training: Bool) -> Matrix
     /// Accumulates every gradient from dLoss/dLogits (batch x 1).
     func backward(_ logitGradient: Matrix, batch: Batch)
+    /// Sets how many threads the model's dense kernels use.
+    func useThreads(_ threads: Int)
 }
 
 extension CTRModel {

@@ -40,6 +40,13 @@ public final class DLRM: CTRModel {
     /// Both MLPs and the embedding's projections.
     public var denseParameters: [DenseParameter] { bottom.parameters + top.parameters + embedding.denseParameters }
 
+    /// Kernel threads.
+    public func useThreads(_ threads: Int) {
+        bottom.threads = threads
+        interaction.threads = threads
+        top.threads = threads
+    }
+
     /// Bottom MLP, dot interaction, top MLP.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         let dense = bottom.forward(batch.dense, training: training)

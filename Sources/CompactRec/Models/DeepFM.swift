@@ -27,6 +27,13 @@ public final class DeepFM: CTRModel {
     /// MLP, dense first-order weights, the embedding's projections.
     public var denseParameters: [DenseParameter] { linear.parameters + deep.parameters + embedding.denseParameters }
 
+    /// Kernel threads.
+    public func useThreads(_ threads: Int) {
+        linear.useThreads(threads)
+        interaction.threads = threads
+        deep.useThreads(threads)
+    }
+
     /// First order + FM + MLP.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         let first = linear.forward(batch, training: training)

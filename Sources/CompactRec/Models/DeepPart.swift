@@ -17,6 +17,9 @@ public final class DeepPart {
         embeddingGradient = Matrix(rows: 0, columns: embeddingWidth)
     }
 
+    /// Sets the MLP's kernel threads.
+    public func useThreads(_ threads: Int) { mlp.threads = threads }
+
     /// The MLP's parameters.
     public var parameters: [DenseParameter] { mlp.parameters }
 

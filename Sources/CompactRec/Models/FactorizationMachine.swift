@@ -22,6 +22,12 @@ public final class FactorizationMachine: CTRModel {
     /// Dense weights, bias and the embedding's projections.
     public var denseParameters: [DenseParameter] { linear.parameters + embedding.denseParameters }
 
+    /// Kernel threads.
+    public func useThreads(_ threads: Int) {
+        linear.useThreads(threads)
+        interaction.threads = threads
+    }
+
     /// First order + pairwise term.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         let first = linear.forward(batch, training: training)

@@ -25,6 +25,9 @@ public final class FirstOrderTerm {
         fieldGradient = Matrix(rows: 0, columns: cardinalities.count)
     }
 
+    /// Sets the dense layer's kernel threads.
+    public func useThreads(_ threads: Int) { denseLinear?.threads = threads }
+
     /// The dense weights and the bias.
     public var parameters: [DenseParameter] { denseLinear?.parameters ?? bias.map { [$0] } ?? [] }
 

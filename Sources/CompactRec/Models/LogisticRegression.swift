@@ -16,6 +16,8 @@ public final class LogisticRegression: CTRModel {
     public var sparseTables: [EmbeddingTable] { linear.weights.tables }
     /// Dense weights and bias.
     public var denseParameters: [DenseParameter] { linear.parameters }
+    /// Kernel threads.
+    public func useThreads(_ threads: Int) { linear.useThreads(threads) }
     /// Logits.
     public func forward(_ batch: Batch, training: Bool) -> Matrix { linear.forward(batch, training: training) }
     /// Gradients.

@@ -23,6 +23,12 @@ public final class WideAndDeep: CTRModel {
     /// MLP, dense wide weights, the embedding's projections.
     public var denseParameters: [DenseParameter] { linear.parameters + deep.parameters + embedding.denseParameters }
 
+    /// Kernel threads.
+    public func useThreads(_ threads: Int) {
+        linear.useThreads(threads)
+        deep.useThreads(threads)
+    }
+
     /// Wide + deep.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         let wide = linear.forward(batch, training: training)

@@ -23,6 +23,7 @@ public final class Trainer {
                                           learningRate: options.embeddingLearningRate ?? options.learningRate, l2: options.embeddingL2)
         denseOptimizer = DenseOptimizer(rule: options.denseRule, parameters: model.denseParameters, learningRate: options.learningRate)
         batch = Batch(schema: store.schema)
+        model.useThreads(options.threads)
     }
 
     /// One optimisation step on `batch`; returns its loss.

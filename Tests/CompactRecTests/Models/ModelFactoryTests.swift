@@ -24,6 +24,11 @@ import Testing
             let expectedEmbedding = kind == .lr ? cardinalities.reduce(0, +) : cardinalities.reduce(0, +) * 4
             #expect(model.embeddingParameterCount == expectedEmbedding, "\(kind)")
             #expect(model.totalParameterCount > model.embeddingParameterCount || kind == .lr)
+            model.useThreads(2)
+            if let deepFM = model as? DeepFM {
+                #expect(deepFM.deep.mlp.threads == 2 && deepFM.interaction.threads == 2)
+            }
+            if let dlrm = model as? DLRM { #expect(dlrm.top.threads == 2 && dlrm.bottom.threads == 2) }
             let logits = model.forward(batch, training: false)
             #expect(logits.rows == batch.size && logits.columns == 1)
             let finite = logits.values.allSatisfy { $0.isFinite }
