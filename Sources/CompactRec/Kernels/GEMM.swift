@@ -1,15 +1,33 @@
 /// General matrix multiply, C = alpha * op(A) * op(B) + beta * C, the work of every dense layer
 /// (forward: X W; backward: dY W^T and X^T dY).
 ///
-/// This is the reference implementation: simple, obviously correct, slow. The optimised kernel
-/// (packed panels, register-blocked SIMD micro-kernel, both cores) replaces its body behind the
-/// same signature and is tested against `referenceMultiply`.
+/// `multiply` packs panels of A and B into cache-sized blocks and runs a register-blocked
+/// 6 x 16 `SIMD8<Float>` micro-kernel (fused multiply-adds on AVX2), splitting blocks of C over
+/// `threads` cores; see `GEMMKernel`. It is tested against `referenceMultiply`, the plain triple
+/// loop.
 public enum GEMM {
     /// C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its transpose.
-    /// `c` must already have op(A).rows rows and op(B).columns columns.
+    ///
+    /// `c` must already have op(A).rows rows and op(B).columns columns. When `beta` is 0, C's
+    /// previous values are ignored (even NaNs); when `alpha` is 0 or the inner dimension is 0,
+    /// A and B are not read and C becomes beta * C.
+    ///
+    /// - Parameters:
+    ///   - threads: cores to use; blocks of C are shared out, so every thread count gives the
+    ///     same bits. Small products run on one core whatever this says.
+    ///   - workspace: packing buffers to reuse (see `GEMMWorkspace`); `nil` borrows one from an
+    ///     internal pool, which also allocates nothing once warm.
     public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
-                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0, threads: Int = 1) {
-        referenceMultiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta)
+                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0, threads: Int = 1,
+                                workspace: GEMMWorkspace? = nil) {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let kb = transposeB ? b.columns : b.rows
+        let n = transposeB ? b.rows : b.columns
+        precondition(k == kb, "GEMM: inner dimensions differ (\(k) vs \(kb))")
+        precondition(c.rows == m && c.columns == n, "GEMM: C is \(c.rows)x\(c.columns), expected \(m)x\(n)")
+        GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c,
+                            alpha: alpha, beta: beta, threads: threads, workspace: workspace)
     }
 
     /// The triple loop, accumulating in Double: the ground truth for kernel tests.

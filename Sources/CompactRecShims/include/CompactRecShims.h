@@ -8,4 +8,21 @@ static inline void compactrec_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
+/// 1 when the including code is compiled for a CPU with AVX2 and FMA (the package's
+/// `-march=x86-64-v3` on x86-64), else 0. Swift sees the same target as its Clang importer, so
+/// this tells tests whether SIMD fused multiply-adds become `vfmadd` (1) or libm calls (0).
+static inline int compactrec_target_has_avx2_fma(void) {
+#if defined(__AVX2__) && defined(__FMA__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+/// Atomically adds `value` to `*counter` and returns the previous value. Relaxed ordering: for
+/// handing out work items of a parallel region whose inputs were written before it began.
+static inline long compactrec_atomic_fetch_add(long *counter, long value) {
+    return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
+}
+
 #endif

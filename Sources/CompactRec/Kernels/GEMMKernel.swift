@@ -1,0 +1,277 @@
+import CompactRecShims
+
+/// The fast GEMM behind `GEMM.multiply`: cache blocking, packed panels, a 6 x 16 SIMD8
+/// micro-kernel, and work split over the cores by blocks of C.
+///
+/// Loop nest (after BLIS / GotoBLAS), for C (m x n) = alpha op(A) (m x k) op(B) (k x n) + beta C:
+/// ```
+/// for jc in columns, by nc:                 (nc so that op(B)[:, jc] packed fits ~16 MiB of L3)
+///   pack op(B)[:, jc]: for each k block, 16-column panels   (parallel region 1: the workers
+///                                                            pack disjoint panels)
+///   each worker claims blocks of C (rows, or columns when C has few rows) until none are left:
+///     for pc in k, by kc:                   (parallel region 2)
+///       for ic in the block's rows, by mc:  A block mc x kc lives in its core's L2
+///         pack op(A)[ic, pc] into 6-row panels
+///         for each 16-column panel:         the B panel (kc x 16, 16 KiB) stays in L1
+///           for each 6-row panel: micro-kernel on a 6 x 16 tile of C
+/// ```
+/// Packing all of op(B)'s k blocks up front costs memory (k x nc Floats) but leaves two
+/// parallel regions per column block, so the workers never wait for each other between k
+/// blocks (waking a sleeping worker costs microseconds, and a weight gradient X^T dY at batch
+/// 4096 has 16 k blocks). Blocks of C are claimed from an atomic counter rather than dealt out
+/// in advance: on a shared machine, where a neighbour can slow one core, the other core takes
+/// more blocks instead of waiting.
+/// Every value of C is the sum of the same k blocks, in the same order, each computed by the
+/// micro-kernel with the same operation order, whichever worker computes it: results are
+/// bit-identical for any thread count.
+enum GEMMKernel {
+    /// Rows of the micro-kernel tile.
+    static let mr = 6
+    /// Columns of the micro-kernel tile (two SIMD8 vectors).
+    static let nr = 16
+    /// Largest k block: a B panel of kc x 16 Floats (16 KiB) fits L1 beside the A stream.
+    static let kcMax = 256
+    /// Largest row block: an mc x kc A block (144 KiB) sits in a 512 KiB L2.
+    static let mcMax = 144
+    /// Largest column block (a multiple of `nr`).
+    static let ncMax = 4080
+    /// Most Floats of packed op(B) per column block (16 MiB): k x nc must fit, so nc shrinks
+    /// for very deep products.
+    static let packedBBudget = 1 << 22
+    /// Below this many multiply-adds one core does the whole product (a parallel region would
+    /// cost more than it saves).
+    static let parallelThreshold = 1 << 18
+
+    /// Whether this module was compiled for AVX2 + FMA (the package's `-march=x86-64-v3`), i.e.
+    /// whether the micro-kernel's `addingProduct` is a `vfmadd` rather than 8 calls of `fmaf`.
+    /// Always false off x86-64 (where the SIMD code uses that target's own vector unit).
+    static var targetHasAVX2FMA: Bool { compactrec_target_has_avx2_fma() != 0 }
+
+    /// C = alpha * op(A) op(B) + beta * C on matrices whose shapes the caller has checked.
+    static func multiply(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
+                         alpha: Float, beta: Float, threads: Int, workspace: GEMMWorkspace?) {
+        let m = c.rows, n = c.columns
+        let k = transposeA ? a.rows : a.columns
+        if m == 0 || n == 0 { return }
+        if k == 0 || alpha == 0 {
+            scale(&c, by: beta)
+            return
+        }
+        let workers = m * n * k < parallelThreshold ? 1 : max(1, threads)
+        a.withUnsafeBufferPointer { aValues in
+            b.withUnsafeBufferPointer { bValues in
+                c.withUnsafeMutableBufferPointer { cValues in
+                    guard let aBase = aValues.baseAddress, let bBase = bValues.baseAddress,
+                          let cBase = cValues.baseAddress else { preconditionFailure("GEMM: empty operand with non-zero sizes") }
+                    let job = GEMMJob(m: m, n: n, k: k,
+                                      a: GEMMOperand(base: aBase, stride: a.columns, transposed: transposeA),
+                                      b: GEMMOperand(base: bBase, stride: b.columns, transposed: transposeB),
+                                      c: cBase, ldc: n, alpha: alpha, beta: beta, workers: workers)
+                    if let workspace {
+                        job.run(workspace)
+                    } else {
+                        GEMMWorkspacePool.shared.withWorkspace { job.run($0) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// C = beta * C (zero when beta is 0, whatever C held).
+    private static func scale(_ c: inout Matrix, by beta: Float) {
+        if beta == 1 { return }
+        c.withUnsafeMutableBufferPointer { values in
+            if beta == 0 {
+                for i in values.indices { values[i] = 0 }
+            } else {
+                for i in values.indices { values[i] *= beta }
+            }
+        }
+    }
+}
+
+/// One multiply's sizes, operands and blocking, shared by its workers.
+///
+/// The pointers stay valid for the whole call (the caller holds the matrices' buffers), and
+/// workers write disjoint parts of C and of the workspace: hence `@unchecked Sendable`.
+struct GEMMJob: @unchecked Sendable {
+    let m: Int, n: Int, k: Int
+    let a: GEMMOperand, b: GEMMOperand
+    let c: UnsafeMutablePointer<Float>
+    let ldc: Int
+    let alpha: Float, beta: Float
+    let workers: Int
+    /// k split into `kBlocks` nearly equal blocks of at most `kcMax` (depends on k only, so the
+    /// summation order never depends on the thread count).
+    let kBlocks: Int
+    let kcLargest: Int
+    /// Columns per column block (a multiple of `nr`, or all of n).
+    let nc: Int
+    let nBlocks: Int
+    /// Workers split C by rows (each packs its own A blocks), or by columns when C has too few
+    /// rows to share out.
+    let splitRows: Bool
+
+    typealias K = GEMMKernel
+
+    init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+         alpha: Float, beta: Float, workers: Int) {
+        self.m = m; self.n = n; self.k = k
+        self.a = a; self.b = b; self.c = c; self.ldc = ldc
+        self.alpha = alpha; self.beta = beta
+        kBlocks = (k + K.kcMax - 1) / K.kcMax
+        kcLargest = (k + kBlocks - 1) / kBlocks
+        let ncLimit = min(K.ncMax, max(K.nr, K.packedBBudget / k / K.nr * K.nr))
+        nc = min(n, ncLimit)
+        nBlocks = (n + nc - 1) / nc
+        let rowPanels = (m + K.mr - 1) / K.mr
+        let columnPanels = (nc + K.nr - 1) / K.nr
+        splitRows = rowPanels >= 8 * workers || rowPanels >= columnPanels
+        self.workers = min(workers, splitRows ? rowPanels : columnPanels)
+    }
+
+    /// The k range of block `index`.
+    func kBlock(_ index: Int) -> Range<Int> { index * k / kBlocks ..< (index + 1) * k / kBlocks }
+
+    /// The column range of block `index`: `nc` wide except the last.
+    func nBlock(_ index: Int) -> Range<Int> { index * nc ..< min(n, (index + 1) * nc) }
+
+    /// Multiplies, using (and holding) `workspace`.
+    func run(_ workspace: GEMMWorkspace) {
+        let panelsLargest = (nc + K.nr - 1) / K.nr
+        workspace.withReserved(threads: workers, packedBCount: panelsLargest * K.nr * k,
+                               packedACount: K.mcMax * kcLargest) {
+            let count = workers
+            for jb in 0..<nBlocks {
+                let columns = nBlock(jb)
+                Parallel.forEach(count, threads: count) { worker in
+                    packB(worker: worker, of: count, columns: columns, into: workspace.packedB.pointer)
+                }
+                let blocks = GEMMBlocks(job: self, columns: columns)
+                workspace.nextBlock.pointee = 0
+                Parallel.forEach(count, threads: count) { worker in
+                    let buffers = workspace.perThread[worker]
+                    if count == 1 {
+                        for index in 0..<blocks.count {
+                            compute(blocks.rows(index), blocks.panels(index), columns: columns,
+                                    packedB: workspace.packedB.pointer, buffers: buffers)
+                        }
+                        return
+                    }
+                    while true {
+                        let index = compactrec_atomic_fetch_add(workspace.nextBlock, 1)
+                        if index >= blocks.count { return }
+                        compute(blocks.rows(index), blocks.panels(index), columns: columns,
+                                packedB: workspace.packedB.pointer, buffers: buffers)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One worker's share of packing op(B)[:, columns]: k block `pb` goes to
+    /// `packedB + kBlock(pb).lowerBound * panels * nr`, as `panels` panels of `nr` columns.
+    private func packB(worker: Int, of count: Int, columns: Range<Int>, into packedB: UnsafeMutablePointer<Float>) {
+        let panels = (columns.count + K.nr - 1) / K.nr
+        let units = kBlocks * panels
+        let mine = worker * units / count ..< (worker + 1) * units / count
+        for pb in 0..<kBlocks {
+            let first = max(mine.lowerBound, pb * panels)
+            let end = min(mine.upperBound, (pb + 1) * panels)
+            if first >= end { continue }
+            let ks = kBlock(pb)
+            K.packB(b, k: ks.lowerBound, kc: ks.count, columns: columns.lowerBound, count: columns.count,
+                    panels: first - pb * panels ..< end - pb * panels,
+                    into: packedB + ks.lowerBound * panels * K.nr)
+        }
+    }
+
+    /// C[rows, columns of `columnPanels`] for all k blocks (one block of C, by one worker).
+    private func compute(_ rows: Range<Int>, _ columnPanels: Range<Int>, columns: Range<Int>,
+                         packedB: UnsafeMutablePointer<Float>, buffers: GEMMThreadBuffers) {
+        let allColumnPanels = (columns.count + K.nr - 1) / K.nr
+        if rows.isEmpty || columnPanels.isEmpty { return }
+        let packedA = buffers.packedA.pointer
+        let edge = buffers.edgeTile.pointer
+        for pb in 0..<kBlocks {
+            let ks = kBlock(pb)
+            let kc = ks.count
+            let update: GEMMUpdate = pb > 0 ? .accumulate : beta == 0 ? .overwrite : beta == 1 ? .accumulate : .scale(beta)
+            let bBlock = packedB + ks.lowerBound * allColumnPanels * K.nr
+            var ic = rows.lowerBound
+            while ic < rows.upperBound {
+                let mc = min(K.mcMax, rows.upperBound - ic)
+                K.packA(a, rows: ic, count: mc, k: ks.lowerBound, kc: kc, into: packedA)
+                for jp in columnPanels {
+                    let j = columns.lowerBound + jp * K.nr
+                    let width = min(K.nr, columns.upperBound - j)
+                    let bPanel = UnsafePointer(bBlock + jp * K.nr * kc)
+                    var ip = 0
+                    while ip < mc {
+                        let i = ic + ip
+                        let height = min(K.mr, mc - ip)
+                        let aPanel = UnsafePointer(packedA + ip * kc)
+                        let tile = c + (i * ldc + j)
+                        if height == K.mr && width == K.nr {
+                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: ldc, alpha: alpha, update: update)
+                        } else {
+                            // A ragged edge: the same kernel on a scratch tile, so edge values
+                            // get exactly the arithmetic of full tiles.
+                            if case .overwrite = update {} else {
+                                for r in 0..<height { for s in 0..<width { edge[r * K.nr + s] = tile[r * ldc + s] } }
+                            }
+                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: edge, ldc: K.nr, alpha: alpha, update: update)
+                            for r in 0..<height { for s in 0..<width { tile[r * ldc + s] = edge[r * K.nr + s] } }
+                        }
+                        ip += K.mr
+                    }
+                }
+                ic += mc
+            }
+        }
+    }
+}
+
+/// The blocks of C that the workers of one column block claim: ranges of rows (all of the
+/// block's columns), or ranges of column panels (all rows) when C has few rows.
+///
+/// One worker gets one block: all of C, so each k block of packed B is reused across all row
+/// blocks while it is in cache. Several workers get blocks of about 12 row panels (or 4 column
+/// panels), a multiple of the worker count: equal shares on a quiet machine, and re-balancing
+/// when a neighbour slows one core; big enough that packing A and re-reading B stay cheap.
+struct GEMMBlocks {
+    /// Number of blocks.
+    let count: Int
+    private let splitRows: Bool
+    private let m: Int
+    private let rowPanels: Int
+    private let columnPanels: Int
+
+    init(job: GEMMJob, columns: Range<Int>) {
+        typealias K = GEMMKernel
+        m = job.m
+        splitRows = job.splitRows
+        rowPanels = (job.m + K.mr - 1) / K.mr
+        columnPanels = (columns.count + K.nr - 1) / K.nr
+        let workers = job.workers
+        if workers == 1 {
+            count = 1
+        } else if splitRows {
+            count = min(rowPanels, workers * max(1, rowPanels / (workers * 12)))
+        } else {
+            count = min(columnPanels, workers * max(1, columnPanels / (workers * 4)))
+        }
+    }
+
+    /// The rows of block `index`.
+    func rows(_ index: Int) -> Range<Int> {
+        guard splitRows else { return 0 ..< m }
+        return min(m, index * rowPanels / count * GEMMKernel.mr) ..< min(m, (index + 1) * rowPanels / count * GEMMKernel.mr)
+    }
+
+    /// The column panels (of the column block) of block `index`.
+    func panels(_ index: Int) -> Range<Int> {
+        guard !splitRows else { return 0 ..< columnPanels }
+        return index * columnPanels / count ..< (index + 1) * columnPanels / count
+    }
+}

@@ -1,0 +1,158 @@
+/// One GEMM operand in memory: a row-major matrix and whether it enters the product transposed.
+struct GEMMOperand {
+    /// The first value.
+    var base: UnsafePointer<Float>
+    /// Distance between rows in memory (the stored matrix's column count).
+    var stride: Int
+    /// Whether op(X) = X^T.
+    var transposed: Bool
+
+    /// op(X)[i, j].
+    @inline(__always)
+    func pointer(_ i: Int, _ j: Int) -> UnsafePointer<Float> {
+        transposed ? base + (j &* stride &+ i) : base + (i &* stride &+ j)
+    }
+}
+
+extension GEMMKernel {
+    /// Stored rows packed per pass over the panels (see `packA` and `packB`).
+    static let packChunk = 16
+
+    /// Packs op(A)[i0 ..< i0 + rows, p0 ..< p0 + kc] as consecutive panels of `mr` rows: panel q
+    /// starts at `q * mr * kc` and holds, for each k, the `mr` values of its rows (rows past the
+    /// end are zero), the order the micro-kernel reads them in.
+    static func packA(_ a: GEMMOperand, rows i0: Int, count rows: Int, k p0: Int, kc: Int,
+                      into destination: UnsafeMutablePointer<Float>) {
+        let fullPanels = rows / mr
+        let rest = rows - fullPanels * mr
+        let panelSize = mr * kc
+        if a.transposed {
+            // op(A)[i, p] = a[p, i]: each step of a panel is `mr` contiguous values of stored
+            // row p. Sixteen stored rows at a time, panel by panel: the rows' cache lines serve
+            // neighbouring panels while still in L1, and each panel is written sequentially.
+            var chunk = 0
+            while chunk < kc {
+                let steps = min(packChunk, kc - chunk)
+                for panel in 0...fullPanels where panel < fullPanels || rest > 0 {
+                    var src = a.pointer(i0 + panel * mr, p0 + chunk)
+                    var out = destination + (panel * panelSize + chunk * mr)
+                    if panel < fullPanels {
+                        for _ in 0..<steps {
+                            out[0] = src[0]; out[1] = src[1]; out[2] = src[2]
+                            out[3] = src[3]; out[4] = src[4]; out[5] = src[5]
+                            src += a.stride
+                            out += mr
+                        }
+                    } else {
+                        for _ in 0..<steps {
+                            for r in 0..<mr { out[r] = r < rest ? src[r] : 0 }
+                            src += a.stride
+                            out += mr
+                        }
+                    }
+                }
+                chunk += steps
+            }
+            return
+        }
+        // op(A)[i, p] = a[i, p]: each panel interleaves `mr` row streams. Eight steps at a time:
+        // one vector load per row, then the 48 values written out in step order.
+        var out = destination
+        for panel in 0..<fullPanels {
+            let i = i0 + panel * mr
+            let rowBytes = a.stride &* MemoryLayout<Float>.stride
+            let r0 = UnsafeRawPointer(a.pointer(i, p0))
+            var p = 0
+            while p &+ 8 <= kc {
+                let offset = p &* MemoryLayout<Float>.stride
+                let v0 = r0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                let v1 = r0.loadUnaligned(fromByteOffset: offset &+ rowBytes, as: SIMD8<Float>.self)
+                let v2 = r0.loadUnaligned(fromByteOffset: offset &+ 2 &* rowBytes, as: SIMD8<Float>.self)
+                let v3 = r0.loadUnaligned(fromByteOffset: offset &+ 3 &* rowBytes, as: SIMD8<Float>.self)
+                let v4 = r0.loadUnaligned(fromByteOffset: offset &+ 4 &* rowBytes, as: SIMD8<Float>.self)
+                let v5 = r0.loadUnaligned(fromByteOffset: offset &+ 5 &* rowBytes, as: SIMD8<Float>.self)
+                for e in 0..<8 {
+                    out[0] = v0[e]; out[1] = v1[e]; out[2] = v2[e]
+                    out[3] = v3[e]; out[4] = v4[e]; out[5] = v5[e]
+                    out += mr
+                }
+                p &+= 8
+            }
+            let first = a.pointer(i, p0)
+            while p < kc {
+                for r in 0..<mr { out[r] = first[r &* a.stride &+ p] }
+                out += mr
+                p &+= 1
+            }
+        }
+        if rest > 0 {
+            let i = i0 + fullPanels * mr
+            for r in 0..<mr {
+                if r < rest {
+                    let src = a.pointer(i + r, p0)
+                    for p in 0..<kc { out[p &* mr &+ r] = src[p] }
+                } else {
+                    for p in 0..<kc { out[p &* mr &+ r] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Packs the `nr`-column panels `panels` of op(B)[p0 ..< p0 + kc, j0 ..< j0 + columns] into
+    /// `destination`: panel q starts at `q * nr * kc` and holds, for each k, `nr` values
+    /// (columns past the end are zero). Panels are independent, so workers pack disjoint ranges.
+    static func packB(_ b: GEMMOperand, k p0: Int, kc: Int, columns j0: Int, count columns: Int,
+                      panels: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        if panels.isEmpty { return }
+        let panelSize = nr * kc
+        // Panels of full width, then at most one ragged one (the last panel of the block).
+        let fullEnd = min(panels.upperBound, columns / nr)
+        let full = panels.lowerBound ..< max(panels.lowerBound, fullEnd)
+        if !b.transposed {
+            // op(B)[p, j] = b[p, j]: each step of a panel is 16 contiguous values of stored row
+            // p. Sixteen stored rows at a time, panel by panel (as for A above).
+            var chunk = 0
+            while chunk < kc {
+                let steps = min(packChunk, kc - chunk)
+                for panel in full {
+                    var src = UnsafeRawPointer(b.pointer(p0 + chunk, j0 + panel * nr))
+                    var out = UnsafeMutableRawPointer(destination + (panel * panelSize + chunk * nr))
+                    for _ in 0..<steps {
+                        let low = src.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
+                        let high = src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                        out.storeBytes(of: low, toByteOffset: 0, as: SIMD8<Float>.self)
+                        out.storeBytes(of: high, toByteOffset: 32, as: SIMD8<Float>.self)
+                        src += b.stride * MemoryLayout<Float>.stride
+                        out += nr * MemoryLayout<Float>.stride
+                    }
+                }
+                chunk += steps
+            }
+        } else {
+            // op(B)[p, j] = b[j, p]: 16 stored rows per panel, each contiguous in p.
+            for panel in full {
+                let out = destination + panel * panelSize
+                for c in 0..<nr {
+                    let src = b.pointer(p0, j0 + panel * nr + c)
+                    var p = 0
+                    while p < kc {
+                        out[p &* nr &+ c] = src[p]
+                        p &+= 1
+                    }
+                }
+            }
+        }
+        if fullEnd < panels.upperBound {
+            // The ragged last panel: `width` real columns, zeros after.
+            let panel = panels.upperBound - 1
+            let j = j0 + panel * nr
+            let width = j0 + columns - j
+            let out = destination + panel * panelSize
+            for p in 0..<kc {
+                for c in 0..<nr {
+                    out[p &* nr &+ c] = c < width ? b.pointer(p0 + p, j + c).pointee : 0
+                }
+            }
+        }
+    }
+}
