@@ -140,7 +140,7 @@ struct GEMMJob: @unchecked Sendable {
     func run(_ workspace: GEMMWorkspace) {
         let panelsLargest = (nc + K.nr - 1) / K.nr
         workspace.withReserved(threads: workers, packedBCount: panelsLargest * K.nr * k,
-                               packedACount: K.mcMax * kcLargest) {
+                               packedACount: K.mcMax / K.mr * K.aPanelStride(kc: kcLargest)) {
             let count = workers
             for jb in 0..<nBlocks {
                 let columns = nBlock(jb)
@@ -198,6 +198,7 @@ struct GEMMJob: @unchecked Sendable {
             let kc = ks.count
             let update: GEMMUpdate = pb > 0 ? .accumulate : beta == 0 ? .overwrite : beta == 1 ? .accumulate : .scale(beta)
             let bBlock = packedB + ks.lowerBound * allColumnPanels * K.nr
+            let aPanelStride = K.aPanelStride(kc: kc)
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 let mc = min(K.mcMax, rows.upperBound - ic)
@@ -210,7 +211,7 @@ struct GEMMJob: @unchecked Sendable {
                     while ip < mc {
                         let i = ic + ip
                         let height = min(K.mr, mc - ip)
-                        let aPanel = UnsafePointer(packedA + ip * kc)
+                        let aPanel = UnsafePointer(packedA + ip / K.mr * aPanelStride)
                         let tile = c + (i * ldc + j)
                         if height == K.mr && width == K.nr {
                             K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: ldc, alpha: alpha, update: update)

@@ -15,50 +15,52 @@ struct GEMMOperand {
 }
 
 extension GEMMKernel {
-    /// Stored rows packed per pass over the panels (see `packA` and `packB`).
+    /// Stored rows of B packed per pass over its panels (see `packB`).
     static let packChunk = 16
 
-    /// Packs op(A)[i0 ..< i0 + rows, p0 ..< p0 + kc] as consecutive panels of `mr` rows: panel q
-    /// starts at `q * mr * kc` and holds, for each k, the `mr` values of its rows (rows past the
-    /// end are zero), the order the micro-kernel reads them in.
+    /// Floats between the starts of consecutive packed A panels of `kc` steps: `mr * kc` plus
+    /// one cache line, so that the panels do not all map to the same few L1 sets (at kc = 256
+    /// a bare panel is 6 KiB, and writing 24 of them in turn thrashed two sets).
+    @inline(__always)
+    static func aPanelStride(kc: Int) -> Int { mr * kc + 16 }
+
+    /// Packs op(A)[i0 ..< i0 + rows, p0 ..< p0 + kc] as panels of `mr` rows, panel q starting at
+    /// `q * aPanelStride(kc)`: for each k, the `mr` values of its rows (rows past the end are
+    /// zero), the order the micro-kernel reads them in.
     static func packA(_ a: GEMMOperand, rows i0: Int, count rows: Int, k p0: Int, kc: Int,
                       into destination: UnsafeMutablePointer<Float>) {
         let fullPanels = rows / mr
         let rest = rows - fullPanels * mr
-        let panelSize = mr * kc
+        let panelStride = aPanelStride(kc: kc)
         if a.transposed {
-            // op(A)[i, p] = a[p, i]: each step of a panel is `mr` contiguous values of stored
-            // row p. Sixteen stored rows at a time, panel by panel: the rows' cache lines serve
-            // neighbouring panels while still in L1, and each panel is written sequentially.
-            var chunk = 0
-            while chunk < kc {
-                let steps = min(packChunk, kc - chunk)
-                for panel in 0...fullPanels where panel < fullPanels || rest > 0 {
-                    var src = a.pointer(i0 + panel * mr, p0 + chunk)
-                    var out = destination + (panel * panelSize + chunk * mr)
-                    if panel < fullPanels {
-                        for _ in 0..<steps {
-                            out[0] = src[0]; out[1] = src[1]; out[2] = src[2]
-                            out[3] = src[3]; out[4] = src[4]; out[5] = src[5]
-                            src += a.stride
-                            out += mr
-                        }
-                    } else {
-                        for _ in 0..<steps {
-                            for r in 0..<mr { out[r] = r < rest ? src[r] : 0 }
-                            src += a.stride
-                            out += mr
-                        }
-                    }
+            // op(A)[i, p] = a[p, i]: stored row p holds step p of every panel, contiguously.
+            // Walk the stored rows in order (sequential reads the prefetcher follows) and deal
+            // six values to each panel.
+            for p in 0..<kc {
+                let src = UnsafeRawPointer(a.pointer(i0, p0 + p))
+                var out = UnsafeMutableRawPointer(destination + p * mr)
+                var offset = 0
+                for _ in 0..<fullPanels {
+                    out.storeBytes(of: src.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                    out.storeBytes(of: src.loadUnaligned(fromByteOffset: offset &+ 16, as: SIMD2<Float>.self),
+                                   toByteOffset: 16, as: SIMD2<Float>.self)
+                    offset &+= mr * MemoryLayout<Float>.stride
+                    out += panelStride * MemoryLayout<Float>.stride
                 }
-                chunk += steps
+            }
+            if rest > 0 {
+                let out = destination + fullPanels * panelStride
+                for p in 0..<kc {
+                    let src = a.pointer(i0 + fullPanels * mr, p0 + p)
+                    for r in 0..<mr { out[p &* mr &+ r] = r < rest ? src[r] : 0 }
+                }
             }
             return
         }
         // op(A)[i, p] = a[i, p]: each panel interleaves `mr` row streams. Eight steps at a time:
         // one vector load per row, then the 48 values written out in step order.
-        var out = destination
         for panel in 0..<fullPanels {
+            var out = destination + panel * panelStride
             let i = i0 + panel * mr
             let rowBytes = a.stride &* MemoryLayout<Float>.stride
             let r0 = UnsafeRawPointer(a.pointer(i, p0))
@@ -87,6 +89,7 @@ extension GEMMKernel {
         }
         if rest > 0 {
             let i = i0 + fullPanels * mr
+            let out = destination + fullPanels * panelStride
             for r in 0..<mr {
                 if r < rest {
                     let src = a.pointer(i + r, p0)
@@ -110,7 +113,8 @@ extension GEMMKernel {
         let full = panels.lowerBound ..< max(panels.lowerBound, fullEnd)
         if !b.transposed {
             // op(B)[p, j] = b[p, j]: each step of a panel is 16 contiguous values of stored row
-            // p. Sixteen stored rows at a time, panel by panel (as for A above).
+            // p. Sixteen stored rows at a time, panel by panel: the rows' cache lines serve
+            // neighbouring panels while still in L1, and each panel is written sequentially.
             var chunk = 0
             while chunk < kc {
                 let steps = min(packChunk, kc - chunk)

@@ -155,8 +155,9 @@ import Testing
 
     // MARK: threads and determinism
 
-    /// Shapes large enough to run in parallel: rows split, columns split (few rows), ragged.
-    static let parallelShapes: [(Int, Int, Int)] = [(150, 70, 40), (8, 300, 200), (97, 211, 31), (61, 45, 530)]
+    /// Shapes large enough to run in parallel: rows split, columns split (few rows), ragged,
+    /// several k blocks, many claimed row blocks.
+    static let parallelShapes: [(Int, Int, Int)] = [(150, 70, 40), (8, 300, 200), (97, 211, 31), (61, 45, 530), (600, 17, 30)]
 
     @Test(arguments: 0..<4)
     func threadCountsGiveIdenticalBits(transposeIndex: Int) {
@@ -209,19 +210,20 @@ import Testing
     }
 
     @Test func concurrentCallsSharingAWorkspaceAreCorrect() {
-        // Calls sharing one workspace take turns; calls with none borrow from the pool.
+        // Calls sharing one workspace take turns; calls with none borrow from the pool. Half of
+        // them are big enough to run on two threads themselves.
         let workspace = GEMMWorkspace()
         let products = 8
         let results = SharedArray<Matrix?>(repeating: nil, count: products)
         let inputs: [(Matrix, Matrix)] = (0..<products).map { index in
             var random = SeededRandom(seed: UInt64(200 + index))
-            return (Matrix.uniform(rows: 30 + index, columns: 70, limit: 1, random: &random),
+            return (Matrix.uniform(rows: 30 + index * 40, columns: 70, limit: 1, random: &random),
                     Matrix.uniform(rows: 70, columns: 25, limit: 1, random: &random))
         }
         DispatchQueue.concurrentPerform(iterations: products) { index in
             let (a, b) = inputs[index]
             var c = Matrix(rows: a.rows, columns: b.columns)
-            GEMM.multiply(a, b, into: &c, workspace: index % 2 == 0 ? workspace : nil)
+            GEMM.multiply(a, b, into: &c, threads: 2, workspace: index % 2 == 0 ? workspace : nil)
             results[index] = c
         }
         for index in 0..<products {
