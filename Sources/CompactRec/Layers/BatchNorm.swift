@@ -138,3 +138,20 @@ public final class BatchNorm: Layer {
         return inputGradient
     }
 }
+
+extension BatchNorm: TrainingState {
+    /// Running mean, then running variance.
+    public var stateWords: [UInt64] {
+        (runningMean.storage + runningVariance.storage).map { UInt64($0.bitPattern) }
+    }
+
+    /// Restores the running statistics.
+    public func restoreState(_ words: [UInt64]) -> Bool {
+        guard words.count == 2 * features, words.allSatisfy({ $0 <= UInt64(UInt32.max) }) else { return false }
+        for k in 0..<features {
+            runningMean[0, k] = Float(bitPattern: UInt32(words[k]))
+            runningVariance[0, k] = Float(bitPattern: UInt32(words[features + k]))
+        }
+        return true
+    }
+}

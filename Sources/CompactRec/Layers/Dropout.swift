@@ -12,7 +12,7 @@ public final class Dropout: Layer {
     /// Cores the mask loop may use.
     public var threads = 1
 
-    private var random: SeededRandom
+    fileprivate var random: SeededRandom
     private var mask = Matrix(rows: 0, columns: 0)
     private var output = Matrix(rows: 0, columns: 0)
     private var inputGradient = Matrix(rows: 0, columns: 0)
@@ -58,5 +58,17 @@ public final class Dropout: Layer {
         guard masked else { return outputGradient }
         Elementwise.multiply(outputGradient, mask, into: &inputGradient, threads: threads)
         return inputGradient
+    }
+}
+
+extension Dropout: TrainingState {
+    /// The mask generator's state.
+    public var stateWords: [UInt64] { random.state }
+
+    /// Restores the mask generator.
+    public func restoreState(_ words: [UInt64]) -> Bool {
+        guard let restored = SeededRandom(state: words) else { return false }
+        random = restored
+        return true
     }
 }

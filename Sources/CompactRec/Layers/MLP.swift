@@ -51,6 +51,9 @@ public final class MLP: Layer {
     /// The parameters of all layers, in layer order.
     public var parameters: [DenseParameter] { layers.flatMap(\.parameters) }
 
+    /// The running statistics and dropout generators of all layers, in layer order.
+    public var states: [any TrainingState] { layers.flatMap(\.trainingStates) }
+
     /// The input through every layer.
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         precondition(input.columns == inputs, "MLP expects \(inputs) input columns, got \(input.columns)")

@@ -7,6 +7,8 @@ public protocol CTRModel: AnyObject {
     var sparseTables: [EmbeddingTable] { get }
     /// Dense parameters: the model's layers and the embedding's projections.
     var denseParameters: [DenseParameter] { get }
+    /// BatchNorm running statistics and dropout generators (saved with the weights).
+    var trainingStates: [any TrainingState] { get }
     /// Logits for `batch`, batch x 1.
     func forward(_ batch: Batch, training: Bool) -> Matrix
     /// Accumulates every gradient from dLoss/dLogits (batch x 1).

@@ -40,6 +40,9 @@ public final class DLRM: CTRModel {
     /// Both MLPs and the embedding's projections.
     public var denseParameters: [DenseParameter] { bottom.parameters + top.parameters + embedding.denseParameters }
 
+    /// The MLPs' running statistics and dropout generators.
+    public var trainingStates: [any TrainingState] { bottom.states + top.states }
+
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
         bottom.threads = threads

@@ -27,6 +27,9 @@ public final class DeepFM: CTRModel {
     /// MLP, dense first-order weights, the embedding's projections.
     public var denseParameters: [DenseParameter] { linear.parameters + deep.parameters + embedding.denseParameters }
 
+    /// The MLPs' running statistics and dropout generators.
+    public var trainingStates: [any TrainingState] { deep.mlp.states }
+
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
         linear.useThreads(threads)

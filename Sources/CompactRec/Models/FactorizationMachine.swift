@@ -22,6 +22,9 @@ public final class FactorizationMachine: CTRModel {
     /// Dense weights, bias and the embedding's projections.
     public var denseParameters: [DenseParameter] { linear.parameters + embedding.denseParameters }
 
+    /// None: no BatchNorm or dropout.
+    public var trainingStates: [any TrainingState] { [] }
+
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
         linear.useThreads(threads)

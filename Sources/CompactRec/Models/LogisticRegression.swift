@@ -16,6 +16,9 @@ public final class LogisticRegression: CTRModel {
     public var sparseTables: [EmbeddingTable] { linear.weights.tables }
     /// Dense weights and bias.
     public var denseParameters: [DenseParameter] { linear.parameters }
+    /// None: no BatchNorm or dropout.
+    public var trainingStates: [any TrainingState] { [] }
+
     /// Kernel threads.
     public func useThreads(_ threads: Int) { linear.useThreads(threads) }
     /// Logits.

@@ -23,6 +23,9 @@ public final class WideAndDeep: CTRModel {
     /// MLP, dense wide weights, the embedding's projections.
     public var denseParameters: [DenseParameter] { linear.parameters + deep.parameters + embedding.denseParameters }
 
+    /// The MLPs' running statistics and dropout generators.
+    public var trainingStates: [any TrainingState] { deep.mlp.states }
+
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
         linear.useThreads(threads)

@@ -23,7 +23,7 @@ public final class DenseOptimizer {
     /// Adam's beta1, beta2, epsilon.
     public let beta1: Float, beta2: Float, epsilon: Float
     /// Steps taken.
-    public private(set) var step = 0
+    public internal(set) var step = 0
     var firstMoments: [[Float]]
     var secondMoments: [[Float]]
 

@@ -30,7 +30,7 @@ public final class SparseOptimizer {
     /// Adam's beta1, beta2 and epsilon (Adagrad uses epsilon).
     public let beta1: Float, beta2: Float, epsilon: Float
     /// Steps taken.
-    public private(set) var step = 0
+    public internal(set) var step = 0
     /// Per table: Adagrad's per-row accumulators, or Adam's first moments.
     var firstState: [[Float]]
     /// Per table: Adam's second moments (empty otherwise).

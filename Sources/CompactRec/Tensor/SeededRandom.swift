@@ -23,6 +23,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         self.init(seed: SplitMix64.mix(seed &+ SplitMix64.mix(stream &+ 0x632B_E59B_D9B4_E019)))
     }
 
+    /// The generator's whole state (four words), for checkpoints.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator continuing from `state` (as `state` gave it); nil unless four words, not all 0.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
     /// The next 64 random bits.
 
     public mutating func next() -> UInt64 {
