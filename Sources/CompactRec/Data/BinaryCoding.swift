@@ -17,6 +17,19 @@ public struct ByteWriter: Sendable {
         append(UInt32(string.utf8.count))
         bytes.append(contentsOf: string.utf8)
     }
+    /// Appends Floats as little-endian IEEE-754 bit patterns (weights, optimizer state).
+    public mutating func append(floats: some Collection<Float>) {
+        #if _endian(little)
+        let copied: Void? = floats.withContiguousStorageIfAvailable { bytes.append(contentsOf: UnsafeRawBufferPointer($0)) }
+        if copied != nil { return }
+        #endif
+        bytes.reserveCapacity(bytes.count + 4 * floats.count)
+        for value in floats { append(value.bitPattern) }
+    }
+    /// Appends UInt64 words, little-endian.
+    public mutating func append(words: [UInt64]) {
+        for word in words { append(word) }
+    }
     /// Appends the XXH64 of everything written so far: the file's trailer.
     public mutating func appendChecksum() { append(XXHash64.hash(bytes)) }
 }
@@ -46,6 +59,9 @@ public struct ByteReader {
         return bytes[offset..<offset + count]
     }
 
+    /// An error naming the file, for a value that is readable but wrong.
+    public func corrupt(_ reason: String) -> DataError { .badDataset(path: path, reason: reason) }
+
     /// Reads raw bytes.
     public mutating func bytes(_ count: Int) throws(DataError) -> ArraySlice<UInt8> { try take(count) }
 
@@ -57,6 +73,29 @@ public struct ByteReader {
     /// Reads a little-endian UInt64.
     public mutating func uint64() throws(DataError) -> UInt64 {
         try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// Reads `count` little-endian Floats.
+    public mutating func floats(_ count: Int) throws(DataError) -> [Float] {
+        guard count >= 0, count <= remaining / 4 else { _ = try take(max(0, count) * 4); return [] }
+        let slice = try take(count * 4)
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            slice.withUnsafeBytes { raw in
+                for i in 0..<count {
+                    buffer[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Reads `count` little-endian UInt64 words.
+    public mutating func words(_ count: Int) throws(DataError) -> [UInt64] {
+        guard count >= 0, count <= remaining / 8 else { _ = try take(max(0, count) * 8); return [] }
+        var words: [UInt64] = []
+        words.reserveCapacity(count)
+        for _ in 0..<count { words.append(try uint64()) }
+        return words
     }
 
     /// Reads a length-prefixed UTF-8 string.

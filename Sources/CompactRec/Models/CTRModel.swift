@@ -48,6 +48,10 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
     public var kind: ModelKind
     /// Embedding width d.
     public var dimension: Int = 16
+    /// Per-field embedding widths in schema order (nil: `dimension` for every field). Models
+    /// whose interaction needs equal widths (FM, DeepFM, DLRM) project each field to
+    /// `dimension`; Wide & Deep concatenates the fields as they are.
+    public var fieldDimensions: [Int]?
     /// Hidden widths of DeepFM's and Wide & Deep's MLP.
     public var mlp: [Int] = [400, 400, 400]
     /// DLRM's bottom MLP hidden widths (its last layer has width d).

@@ -13,8 +13,19 @@ public enum ModelFactory {
         let schema = store.schema
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         var random = SeededRandom(seed: seed, stream: 0x30DE1)
-        let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in configuration.dimension },
+        let widths = configuration.fieldDimensions ?? cardinalities.map { _ in configuration.dimension }
+        guard widths.count == cardinalities.count, widths.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidOption("per-field widths: \(widths.count) given, the dataset has \(cardinalities.count) embedded fields; each must be at least 1")
+        }
+        let needsEqualWidths = [.fm, .deepfm, .dlrm].contains(configuration.kind)
+        let embedding: any EmbeddingLayer
+        if needsEqualWidths && widths.contains(where: { $0 != configuration.dimension }) {
+            embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: widths, dimension: configuration.dimension,
+                                           categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+        } else {
+            embedding = FullEmbedding(cardinalities: cardinalities, dimensions: widths,
                                       categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+        }
         switch configuration.kind {
         case .lr:
             return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)

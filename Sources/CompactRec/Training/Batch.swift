@@ -75,22 +75,27 @@ public struct Batch: Sendable {
 }
 
 /// Iterates one split part of a prepared dataset in batches, shuffled per epoch from a seed.
+///
+/// Epoch `e`'s order depends only on the seed and `e` (a fresh shuffle of the part's rows), so
+/// a resumed run can recreate any epoch's order and skip the batches it already trained on.
 public struct BatchLoader: Sendable {
     /// The dataset.
     public let store: ColumnStore
     /// Rows per batch (the last batch of an epoch may be smaller).
     public let batchSize: Int
+    private let rows: [Int]
     private var order: [Int]
     private var position = 0
-    private var random: SeededRandom?
+    private let shuffleSeed: UInt64?
 
     /// Batches of `part`; with a `shuffleSeed`, each epoch visits the rows in a new random order.
     public init(store: ColumnStore, part: SplitPart, batchSize: Int, shuffleSeed: UInt64? = nil) {
         self.store = store
         self.batchSize = max(1, batchSize)
-        order = store.rowIndices(of: part)
-        random = shuffleSeed.map { SeededRandom(seed: $0, stream: 0xBA7C4) }
-        startEpoch()
+        rows = store.rowIndices(of: part)
+        order = rows
+        self.shuffleSeed = shuffleSeed
+        startEpoch(1)
     }
 
     /// Rows in the part.
@@ -99,13 +104,22 @@ public struct BatchLoader: Sendable {
     /// Batches per epoch.
     public var batchesPerEpoch: Int { (order.count + batchSize - 1) / batchSize }
 
-    /// Starts a new epoch (reshuffling when shuffled).
-    public mutating func startEpoch() {
+    /// Starts epoch `epoch` (1-based) from its first batch, in that epoch's order.
+    public mutating func startEpoch(_ epoch: Int) {
         position = 0
-        if var generator = random {
-            order.shuffle(using: &generator)
-            random = generator
+        guard let shuffleSeed else { return }
+        order.withUnsafeMutableBufferPointer { order in
+            rows.withUnsafeBufferPointer { rows in
+                for i in 0..<rows.count { order[i] = rows[i] }
+            }
         }
+        var generator = SeededRandom(seed: shuffleSeed, stream: 0xBA7C4 &+ UInt64(epoch))
+        order.shuffle(using: &generator)
+    }
+
+    /// Skips the epoch's first `batches` batches (resuming a run that trained on them).
+    public mutating func skip(batches: Int) {
+        position = min(order.count, position + batches * batchSize)
     }
 
     /// Loads the next batch of this epoch into `batch`; false at the end of the epoch.

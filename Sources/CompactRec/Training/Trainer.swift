@@ -11,7 +11,9 @@ public final class Trainer {
     let sparseOptimizer: SparseOptimizer
     let denseOptimizer: DenseOptimizer
     let loss = SigmoidCrossEntropy()
-    private(set) var step = 0
+    /// Where training is.
+    public internal(set) var cursor = TrainerCursor()
+    var step: Int { cursor.step }
     private var batch: Batch
 
     /// A trainer for `model` on `store`.
@@ -28,10 +30,10 @@ public final class Trainer {
 
     /// One optimisation step on `batch`; returns its loss.
     func trainStep(_ batch: Batch) throws(TrainingError) -> Float {
-        step += 1
+        cursor.step += 1
         let logits = model.forward(batch, training: true)
         let value = loss.loss(logits: logits, labels: batch.labels)
-        guard value.isFinite else { throw .nonFiniteLoss(step: step, loss: value) }
+        guard value.isFinite else { throw .nonFiniteLoss(step: step, loss: value, checkpoint: nil) }
         for table in model.sparseTables { table.zeroGradient() }
         for parameter in model.denseParameters { parameter.zeroGradient() }
         model.backward(loss.gradient(logits: logits, labels: batch.labels), batch: batch)
@@ -42,28 +44,11 @@ public final class Trainer {
 
     /// AUC and logloss of the model on `part`.
     public func evaluate(_ part: SplitPart) throws(TrainingError) -> Evaluation {
-        var loader = BatchLoader(store: store, part: part, batchSize: options.batchSize)
-        var scores: [Float] = []
-        var labels: [Float] = []
-        scores.reserveCapacity(loader.rowCount)
-        labels.reserveCapacity(loader.rowCount)
-        var evaluationBatch = Batch(schema: store.schema)
-        while loader.next(into: &evaluationBatch) {
-            let logits = model.forward(evaluationBatch, training: false)
-            for b in 0..<evaluationBatch.size { scores.append(logits[b, 0]) }
-            labels.append(contentsOf: evaluationBatch.labels)
-        }
-        do {
-            let auc = try AUC.compute(scores: scores, labels: labels)
-            let logloss = try LogLoss.fromLogits(scores, labels: labels)
-            return Evaluation(auc: auc, logloss: logloss, rows: scores.count)
-        } catch {
-            throw .cannotEvaluate(part: part.name, reason: "\(error)")
-        }
+        try Evaluation.measure(model, on: store, part: part, batchSize: options.batchSize)
     }
 }
 
-/// Where training is, for progress bars and metrics logs.
+/// Where training is, for progress bars.
 public struct TrainingProgress: Sendable {
     /// Epoch (1-based).
     public var epoch: Int
@@ -71,7 +56,7 @@ public struct TrainingProgress: Sendable {
     public var step: Int
     /// Training rows seen in this epoch, and in one epoch.
     public var rowsDone: Int, rowsPerEpoch: Int
-    /// Mean training loss over the last steps.
+    /// Smoothed training loss.
     public var loss: Float
     /// Training samples per second so far.
     public var samplesPerSecond: Double
@@ -96,67 +81,177 @@ public struct TrainingReport: Sendable, Codable {
 }
 
 extension Trainer {
-    /// Trains for `options.epochs`, evaluating on validation and keeping the best weights.
-    public func fit(progress: ((TrainingProgress) -> Void)? = nil) throws(TrainingError) -> TrainingReport {
+    /// Trains for `options.epochs`, evaluating on validation and keeping the best weights, then
+    /// measures the best weights on test.
+    ///
+    /// With a `run`, every evaluation writes the best weights (when they improve) and a
+    /// checkpoint, atomically, and every step can be followed in the run's metrics log; with
+    /// `run.resume` training continues from the checkpoint and ends with the same weights as
+    /// an uninterrupted run. `shouldStop` is polled after every step: when it returns true the
+    /// trainer saves a checkpoint and throws `TrainingError.interrupted`.
+    public func fit(run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
+                    shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingReport {
+        var best: ModelWeights?
+        var log: MetricsLogWriter?
+        if let run {
+            try run.prepare()
+            if run.resume { best = try resume(from: run) }
+            log = try MetricsLogWriter(path: run.metricsLogPath)
+            var start = record(.start)
+            start.model = run.configuration.model.kind.rawValue
+            start.description = Self.describe(run.configuration)
+            start.resumed = run.resume
+            try log?.append(start)
+        }
+        var checkpointSaved = run?.resume ?? false
         var loader = BatchLoader(store: store, part: .train, batchSize: options.batchSize, shuffleSeed: options.seed)
-        var history: [Evaluation] = []
-        var best: (evaluation: Evaluation, snapshot: WeightSnapshot)?
-        var sinceBest = 0
-        var trainingSeconds = 0.0
-        var samples = 0
-        var stoppedEarly = false
-        var recentLoss: Float = 0
         let evaluateEvery = options.evaluateEvery ?? loader.batchesPerEpoch
-        epochs: for epoch in 1...max(1, options.epochs) {
-            loader.startEpoch()
-            var rowsDone = 0
+        let epochs = max(1, options.epochs)
+        training: while !cursor.stoppedEarly && cursor.epoch <= epochs {
+            loader.startEpoch(cursor.epoch)
+            loader.skip(batches: cursor.batchesDone)
             while loader.next(into: &batch) {
                 let started = monotonicSeconds()
-                let value = try trainStep(batch)
-                trainingSeconds += monotonicSeconds() - started
-                samples += batch.size
-                rowsDone += batch.size
-                recentLoss = step == 1 ? value : 0.98 * recentLoss + 0.02 * value
-                var report = TrainingProgress(epoch: epoch, step: step, rowsDone: rowsDone, rowsPerEpoch: loader.rowCount,
-                                              loss: recentLoss, samplesPerSecond: Double(samples) / max(trainingSeconds, 1e-9))
+                let value: Float
+                do {
+                    value = try trainStep(batch)
+                } catch {
+                    guard case .nonFiniteLoss(let failedStep, let failedLoss, _) = error else { throw error }
+                    throw .nonFiniteLoss(step: failedStep, loss: failedLoss, checkpoint: checkpointSaved ? run?.checkpointPath : nil)
+                }
+                cursor.trainingSeconds += monotonicSeconds() - started
+                cursor.samples += batch.size
+                cursor.batchesDone += 1
+                cursor.smoothedLoss = step == 1 ? value : 0.98 * cursor.smoothedLoss + 0.02 * value
+                cursor.lossSum += Double(value)
+                cursor.lossCount += 1
+                if step % options.logEvery == 0 || step % evaluateEvery == 0 { try logTraining(to: log) }
+                var report = TrainingProgress(epoch: cursor.epoch, step: step, rowsDone: min(cursor.batchesDone * options.batchSize, loader.rowCount),
+                                              rowsPerEpoch: loader.rowCount, loss: cursor.smoothedLoss,
+                                              samplesPerSecond: cursor.samplesPerSecond)
                 if step % evaluateEvery == 0 {
-                    let evaluation = try evaluate(.validation)
-                    history.append(evaluation)
-                    report.validation = evaluation
-                    if best.map({ evaluation.auc > $0.evaluation.auc }) ?? true {
-                        best = (evaluation, WeightSnapshot(model))
-                        sinceBest = 0
-                    } else {
-                        sinceBest += 1
-                    }
+                    report.validation = try evaluateAndSave(run: run, log: log, best: &best)
+                    checkpointSaved = checkpointSaved || run != nil
                     progress?(report)
-                    if let patience = options.patience, sinceBest >= patience {
-                        stoppedEarly = true
-                        break epochs
-                    }
+                    if cursor.stoppedEarly { break training }
                 } else {
                     progress?(report)
                 }
+                if shouldStop() {
+                    if let run { try saveCheckpoint(run) }
+                    throw .interrupted(step: step, checkpoint: run?.checkpointPath)
+                }
             }
+            cursor.epoch += 1
+            cursor.batchesDone = 0
         }
-        best?.snapshot.restore(into: model)
-        return TrainingReport(test: try evaluate(.test), bestValidation: best?.evaluation, validationHistory: history,
-                              steps: step, samplesPerSecond: Double(samples) / max(trainingSeconds, 1e-9), stoppedEarly: stoppedEarly)
+        // The weights after the last step count too, even off the evaluation schedule.
+        if !cursor.stoppedEarly, step > 0, cursor.historySteps.last != step {
+            try logTraining(to: log)
+            _ = try evaluateAndSave(run: run, log: log, best: &best)
+        }
+        try best?.restore(into: model, source: run?.bestWeightsPath ?? "best weights")
+        let test = try evaluate(.test)
+        let report = TrainingReport(test: test, bestValidation: cursor.best, validationHistory: cursor.history, steps: step,
+                                    samplesPerSecond: cursor.samplesPerSecond, stoppedEarly: cursor.stoppedEarly)
+        if let log {
+            var end = record(.end)
+            (end.auc, end.logloss, end.samplesPerSecond, end.samples) = (test.auc, test.logloss, report.samplesPerSecond, cursor.samples)
+            end.model = run?.configuration.model.kind.rawValue
+            end.embeddingParams = model.embeddingParameterCount
+            end.totalParams = model.totalParameterCount
+            end.modelBytes = model.totalParameterCount * MemoryLayout<Float>.size
+            end.stoppedEarly = cursor.stoppedEarly
+            try log.append(end)
+        }
+        return report
     }
-}
 
-/// A copy of a model's weights (tables and dense parameters), for best-weights restore.
-struct WeightSnapshot {
-    let tables: [[Float]]
-    let dense: [Matrix]
-
-    init(_ model: any CTRModel) {
-        tables = model.sparseTables.map(\.weights)
-        dense = model.denseParameters.map(\.value)
+    /// Evaluates on validation, keeps the weights if they are the best so far, updates early
+    /// stopping, logs, and (with a run) writes the best weights and a checkpoint.
+    private func evaluateAndSave(run: TrainingRun?, log: MetricsLogWriter?, best: inout ModelWeights?) throws(TrainingError) -> Evaluation {
+        let evaluation = try evaluate(.validation)
+        cursor.history.append(evaluation)
+        cursor.historySteps.append(step)
+        let improved = cursor.best.map { evaluation.auc > $0.auc } ?? true
+        if improved {
+            best = ModelWeights(model)
+            cursor.best = evaluation
+            cursor.bestStep = step
+            cursor.sinceBest = 0
+        } else {
+            cursor.sinceBest += 1
+        }
+        if let patience = options.patience, cursor.sinceBest >= patience { cursor.stoppedEarly = true }
+        var line = record(.evaluation)
+        (line.auc, line.logloss, line.best) = (evaluation.auc, evaluation.logloss, improved)
+        try log?.append(line)
+        if let run {
+            if improved, let best {
+                try WeightsFile(configuration: run.configuration, step: step, validation: evaluation, weights: best)
+                    .write(to: run.bestWeightsPath)
+            }
+            try saveCheckpoint(run)
+        }
+        return evaluation
     }
 
-    func restore(into model: any CTRModel) {
-        for (table, weights) in zip(model.sparseTables, tables) { table.weights = weights }
-        for (parameter, value) in zip(model.denseParameters, dense) { parameter.value = value }
+    /// Restores the checkpoint of `run` into the model, the optimizers and the cursor; returns
+    /// the best weights so far (from `best.weights`).
+    private func resume(from run: TrainingRun) throws(TrainingError) -> ModelWeights? {
+        let checkpoint = try Checkpoint.read(from: run.checkpointPath)
+        let differences = run.configuration.differencesBlockingResume(from: checkpoint.configuration)
+        guard differences.isEmpty else { throw .resumeMismatch(path: run.checkpointPath, differences: differences) }
+        try checkpoint.weights.restore(into: model, source: run.checkpointPath)
+        guard sparseOptimizer.restore(checkpoint.sparseState), denseOptimizer.restore(checkpoint.denseState) else {
+            throw .badCheckpoint(path: run.checkpointPath, reason: "its optimizer state does not fit the model")
+        }
+        cursor = checkpoint.cursor
+        guard let bestStep = cursor.bestStep else { return nil }
+        let file = try WeightsFile.read(from: run.bestWeightsPath)
+        guard file.header.step == bestStep, file.weights.fits(model) else {
+            throw .badCheckpoint(path: run.bestWeightsPath, reason: "these weights are from step \(file.header.step), "
+                                 + "the checkpoint's best is from step \(bestStep)")
+        }
+        return file.weights
+    }
+
+    private func saveCheckpoint(_ run: TrainingRun) throws(TrainingError) {
+        try Checkpoint(configuration: run.configuration, cursor: cursor, weights: ModelWeights(model),
+                       sparseState: sparseOptimizer.state, denseState: denseOptimizer.state).write(to: run.checkpointPath)
+    }
+
+    private func record(_ event: MetricsRecord.Event) -> MetricsRecord {
+        var line = MetricsRecord(event: event, step: step, epoch: min(cursor.epoch, max(1, options.epochs)), time: wallClockSeconds())
+        line.samples = cursor.samples
+        return line
+    }
+
+    private func logTraining(to log: MetricsLogWriter?) throws(TrainingError) {
+        guard let log, cursor.lossCount > 0 else { return }
+        var line = record(.train)
+        line.loss = cursor.lossSum / Double(cursor.lossCount)
+        line.samplesPerSecond = cursor.samplesPerSecond
+        try log.append(line)
+        cursor.lossSum = 0
+        cursor.lossCount = 0
+    }
+
+    /// One line naming the run's model, embedding and main options.
+    public static func describe(_ configuration: RunConfiguration) -> String {
+        let model = configuration.model
+        let options = configuration.options
+        var parts = ["\(model.kind.rawValue)", "\(configuration.embedding.rawValue) embeddings d = \(model.dimension)"]
+        if model.fieldDimensions != nil { parts.append("per-field widths") }
+        if [.wd, .deepfm].contains(model.kind) { parts.append("MLP \(model.mlp.map(String.init).joined(separator: "-"))") }
+        if model.kind == .dlrm {
+            parts.append("bottom \(model.bottomMLP.map(String.init).joined(separator: "-")), top \(model.topMLP.map(String.init).joined(separator: "-"))")
+        }
+        parts.append("batch \(options.batchSize)")
+        parts.append("lr \(options.learningRate)")
+        parts.append("\(options.epochs) epoch\(options.epochs == 1 ? "" : "s")")
+        parts.append("seed \(options.seed)")
+        parts.append("dataset \(configuration.dataset.directory)")
+        return parts.joined(separator: ", ")
     }
 }

@@ -28,6 +28,8 @@ public struct TrainingOptions: Sendable, Codable, Equatable {
     public var evaluateEvery: Int?
     /// Stop after this many evaluations without a better validation AUC (nil: never).
     public var patience: Int? = 2
+    /// Write a `train` line to the metrics log every this many steps.
+    public var logEvery = 10
 
     /// The defaults.
     public init() {}
@@ -41,23 +43,75 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public var logloss: Double
     /// Rows evaluated.
     public var rows: Int
+
+    /// AUC and logloss of `model` (in inference mode) on the `part` rows of `store`.
+    public static func measure(_ model: any CTRModel, on store: ColumnStore, part: SplitPart,
+                               batchSize: Int = 4096) throws(TrainingError) -> Evaluation {
+        var loader = BatchLoader(store: store, part: part, batchSize: batchSize)
+        var scores: [Float] = []
+        var labels: [Float] = []
+        scores.reserveCapacity(loader.rowCount)
+        labels.reserveCapacity(loader.rowCount)
+        var batch = Batch(schema: store.schema)
+        while loader.next(into: &batch) {
+            let logits = model.forward(batch, training: false)
+            for b in 0..<batch.size { scores.append(logits[b, 0]) }
+            labels.append(contentsOf: batch.labels)
+        }
+        do {
+            let auc = try AUC.compute(scores: scores, labels: labels)
+            let logloss = try LogLoss.fromLogits(scores, labels: labels)
+            return Evaluation(auc: auc, logloss: logloss, rows: scores.count)
+        } catch {
+            throw .cannotEvaluate(part: part.name, reason: "\(error)")
+        }
+    }
 }
 
-/// Errors that stop training.
+/// Errors that stop training, or keep it from starting or resuming.
 public enum TrainingError: Error, LocalizedError, Sendable, Equatable {
-    /// The loss became NaN or infinite.
-    case nonFiniteLoss(step: Int, loss: Float)
+    /// The loss became NaN or infinite at `step`; `checkpoint` is the last good checkpoint.
+    case nonFiniteLoss(step: Int, loss: Float, checkpoint: String?)
     /// A split part has no rows (or only one class), so it cannot be evaluated.
     case cannotEvaluate(part: String, reason: String)
+    /// A checkpoint or weights file is missing, corrupt, newer or does not fit the model.
+    case badCheckpoint(path: String, reason: String)
+    /// A run file could not be written.
+    case writeFailed(path: String, reason: String)
+    /// `--resume` found no checkpoint in the run directory.
+    case nothingToResume(directory: String)
+    /// The run directory already holds a run and neither resuming nor replacing was asked for.
+    case runExists(directory: String, step: Int)
+    /// The checkpoint was made with settings a resumed run may not change.
+    case resumeMismatch(path: String, differences: [String])
+    /// Training was interrupted at `step`; its state is in `checkpoint`.
+    case interrupted(step: Int, checkpoint: String?)
 
     /// The message.
     public var errorDescription: String? {
         switch self {
-        case .nonFiniteLoss(let step, let loss):
-            "the training loss became \(loss) at step \(step); training stopped and the best weights so far were kept. "
-                + "Lower --lr, or check the data for extreme dense values"
+        case .nonFiniteLoss(let step, let loss, let checkpoint):
+            "the training loss became \(loss) at step \(step), so training stopped. "
+                + (checkpoint.map { "The last good checkpoint is kept in \($0): continue it with --resume and a lower --lr. " }
+                    ?? "Lower --lr. ")
+                + "If it recurs, check the data for extreme dense values"
         case .cannotEvaluate(let part, let reason):
             "cannot evaluate on the \(part) rows: \(reason)"
+        case .badCheckpoint(let path, let reason):
+            "\(path): \(reason)"
+        case .writeFailed(let path, let reason):
+            "\(path): cannot write: \(reason)"
+        case .nothingToResume(let directory):
+            "--resume: \(directory) holds no checkpoint.bin; run without --resume to start a new run there"
+        case .runExists(let directory, let step):
+            "\(directory) already holds a run (checkpoint at step \(step)); pass --resume to continue it, "
+                + "--force to start over (deleting its checkpoint, weights and logs), or choose another --output"
+        case .resumeMismatch(let path, let differences):
+            "cannot resume from \(path): this run changes \(differences.joined(separator: ", ")). "
+                + "Resume with the checkpoint's settings, or start a new run with --force or another --output"
+        case .interrupted(let step, let checkpoint):
+            "interrupted at step \(step)"
+                + (checkpoint.map { "; the run's state is saved in \($0): continue with the same command and --resume" } ?? "")
         }
     }
 }

@@ -38,6 +38,17 @@ import Testing
                                         embedding: embedding(dimension: 3, random: &random), configuration: configuration, random: &random)))
         models.append(("dlrm", DLRM(schema: schema, embedding: embedding(dimension: 3, random: &random),
                                     configuration: configuration, random: &random)))
+        // Per-field widths: projected to d = 3 where the interaction needs equal widths (field
+        // c2 has k = 3 already and keeps its rows unprojected), concatenated as-is in Wide & Deep.
+        let widths = [2, 3, 4, 5]
+        let projected = ProjectedEmbedding(cardinalities: cardinalities, widths: widths, dimension: 3, categoricalCount: 3,
+                                           names: schema.vocabularyFields, standardDeviation: 0.5, random: &random)
+        models.append(("deepfm-projected", DeepFM(schema: schema, cardinalities: cardinalities, embedding: projected,
+                                                  configuration: configuration, random: &random)))
+        let mixed = FullEmbedding(cardinalities: cardinalities, dimensions: widths, categoricalCount: 3,
+                                  names: schema.vocabularyFields, standardDeviation: 0.5, random: &random)
+        models.append(("wd-mixed", WideAndDeep(schema: schema, cardinalities: cardinalities, embedding: mixed,
+                                               configuration: configuration, random: &random)))
         return models
     }
 
@@ -69,7 +80,7 @@ import Testing
         return false
     }
 
-    @Test(arguments: ["lr", "fm", "wd", "deepfm", "dlrm"])
+    @Test(arguments: ["lr", "fm", "wd", "deepfm", "dlrm", "deepfm-projected", "wd-mixed"])
     func gradientsMatchFiniteDifferences(name: String) throws {
         let model = try #require(Self.models().first { $0.0 == name }?.1)
         let batch = Self.batch()

@@ -32,15 +32,29 @@ import Testing
         #expect(batches == loader.batchesPerEpoch)
         #expect(seen.count == byIDs.count)
         #expect(seen.values.reduce(0, +) == trainRows.count)
-        // Shuffling: a new epoch visits the rows in another order, reproducibly from the seed.
-        loader.startEpoch()
+        // Shuffling: a new epoch visits the rows in another order, reproducibly from the seed
+        // and the epoch alone (a resumed run recreates epoch 2 without replaying epoch 1).
+        loader.startEpoch(1)
+        _ = loader.next(into: &batch)
+        let firstEpochFirst = Array(batch.ids[0..<26])
+        loader.startEpoch(2)
         _ = loader.next(into: &batch)
         let secondEpochFirst = Array(batch.ids[0..<26])
+        #expect(secondEpochFirst != firstEpochFirst)
         var again = BatchLoader(store: store, part: .train, batchSize: 64, shuffleSeed: 5)
         var other = Batch(schema: store.schema)
-        _ = again.next(into: &other)
-        again.startEpoch()
+        again.startEpoch(2)
         _ = again.next(into: &other)
         #expect(Array(other.ids[0..<26]) == secondEpochFirst)
+        // Skipping batches lands where iterating would have.
+        _ = again.next(into: &other)
+        let third = Array(other.ids[0..<26])
+        again.startEpoch(2)
+        again.skip(batches: 2)
+        _ = again.next(into: &other)
+        loader.startEpoch(2)
+        for _ in 0..<3 { _ = loader.next(into: &batch) }
+        #expect(Array(other.ids[0..<26]) == Array(batch.ids[0..<26]))
+        #expect(third != Array(other.ids[0..<26]))
     }
 }

@@ -57,7 +57,7 @@ import Testing
         let trainer = Trainer(model: model, store: store, options: options)
         model.denseParameters[0].value[0, 0] = .nan
         #expect { _ = try trainer.fit() } throws: { error in
-            guard case .nonFiniteLoss(step: 1, let loss) = error as? TrainingError else { return false }
+            guard case .nonFiniteLoss(step: 1, let loss, checkpoint: nil) = error as? TrainingError else { return false }
             return loss.isNaN && (error as? TrainingError)?.errorDescription?.contains("step 1") == true
         }
     }

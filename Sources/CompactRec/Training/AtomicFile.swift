@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whole-file reads and atomic writes for run files (checkpoints, weights, reports): a write
+/// goes to a temporary file in the same directory, is flushed to disk, then renamed over the
+/// target, so a reader (or a crash) sees the old file or the new one, never half of one.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws(TrainingError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw .writeFailed(path: path, reason: lastErrorText()) }
+        var written = 0
+        var failure: String?
+        bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let result = posixWrite(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    failure = lastErrorText()
+                    return
+                }
+                written += result
+            }
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = lastErrorText() }
+        if close(descriptor) != 0, failure == nil { failure = lastErrorText() }
+        if failure == nil, rename(temporary, path) != 0 { failure = lastErrorText() }
+        if let failure {
+            unlink(temporary)
+            throw .writeFailed(path: path, reason: failure)
+        }
+    }
+
+    /// The bytes of the file at `path`; `what` names the kind of file in errors.
+    public static func read(_ path: String, what: String) throws(TrainingError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            let reason = errno == ENOENT ? "no such \(what) file" : lastErrorText()
+            throw .badCheckpoint(path: path, reason: reason)
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .badCheckpoint(path: path, reason: lastErrorText()) }
+        let size = Int(status.st_size)
+        guard size > 0 else { throw .badCheckpoint(path: path, reason: "the \(what) file is empty") }
+        var failure: String?
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
+            while done < size {
+                let result = posixRead(descriptor, buffer.baseAddress.map { $0 + done }, size - done)
+                if result < 0, errno == EINTR { continue }
+                if result <= 0 {
+                    failure = result < 0 ? lastErrorText() : "the file shrank while it was read"
+                    break
+                }
+                done += result
+            }
+            if failure != nil { done = 0 }
+            initialized = done
+        }
+        if let failure { throw .badCheckpoint(path: path, reason: failure) }
+        return bytes
+    }
+
+    static func lastErrorText() -> String { String(cString: strerror(errno)) }
+}
+
+private func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(descriptor, buffer, count)
+    #elseif canImport(Musl)
+    Musl.write(descriptor, buffer, count)
+    #else
+    Darwin.write(descriptor, buffer, count)
+    #endif
+}
+
+private func posixRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(descriptor, buffer, count)
+    #elseif canImport(Musl)
+    Musl.read(descriptor, buffer, count)
+    #else
+    Darwin.read(descriptor, buffer, count)
+    #endif
+}

@@ -1,0 +1,62 @@
+/// Everything that determines a training run: the model, its embedding method, the training
+/// options and the dataset it reads. Checkpoints and weight files carry it, so `--resume` can
+/// refuse a run that would not continue the same training, and `evaluate` can rebuild the model.
+public struct RunConfiguration: Codable, Sendable, Equatable {
+    /// Model kind and sizes (including per-field embedding widths).
+    public var model: ModelConfiguration
+    /// The embedding method.
+    public var embedding: ModelFactory.EmbeddingMethod
+    /// Training settings.
+    public var options: TrainingOptions
+    /// The dataset trained on.
+    public var dataset: DatasetIdentity
+
+    /// A configuration of `model` with `embedding` trained with `options` on `dataset`.
+    public init(model: ModelConfiguration, embedding: ModelFactory.EmbeddingMethod, options: TrainingOptions,
+                dataset: DatasetIdentity) {
+        self.model = model
+        self.embedding = embedding
+        self.options = options
+        self.dataset = dataset
+    }
+
+    /// Settings a resumed run may change without changing what it trains: the number of epochs,
+    /// threads, learning rates and patience. (With equal threads and learning rates the resumed
+    /// run ends with the same weights as an uninterrupted one.)
+    public func differencesBlockingResume(from other: RunConfiguration) -> [String] {
+        var differences: [String] = []
+        if model != other.model { differences.append("the model configuration") }
+        if embedding != other.embedding { differences.append("the embedding method") }
+        if dataset.rows != other.dataset.rows || dataset.cardinalities != other.dataset.cardinalities
+            || dataset.fields != other.dataset.fields {
+            differences.append("the dataset")
+        }
+        let (a, b) = (options, other.options)
+        if a.batchSize != b.batchSize { differences.append("--batch-size (\(b.batchSize) in the checkpoint)") }
+        if a.seed != b.seed { differences.append("--seed (\(b.seed) in the checkpoint)") }
+        if a.denseRule != b.denseRule || a.sparseRule != b.sparseRule { differences.append("the optimizers") }
+        if a.embeddingL2 != b.embeddingL2 { differences.append("--l2 (\(b.embeddingL2) in the checkpoint)") }
+        if a.evaluateEvery != b.evaluateEvery { differences.append("--evaluate-every") }
+        return differences
+    }
+}
+
+/// Which dataset a run used: enough to recognise it again (and to find it for `evaluate`).
+public struct DatasetIdentity: Codable, Sendable, Equatable {
+    /// The dataset directory as given to `train`.
+    public var directory: String
+    /// Rows in all parts.
+    public var rows: Int
+    /// Field names with embeddings (schema order).
+    public var fields: [String]
+    /// Their embedding rows.
+    public var cardinalities: [Int]
+
+    /// The identity of `store`.
+    public init(_ store: ColumnStore) {
+        directory = store.directory
+        rows = store.rows
+        fields = store.manifest.fields.filter { $0.cardinality != nil }.map(\.name)
+        cardinalities = store.manifest.fields.compactMap(\.cardinality)
+    }
+}
