@@ -26,6 +26,10 @@ public final class MetricsLogWriter {
         guard descriptor >= 0 else { throw .writeFailed(path: path, reason: AtomicFile.lastErrorText()) }
         encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        // A NaN or infinite value (a diverging loss) is logged, not a failed write.
+        let spellings = RunReport.nonFiniteSpellings
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: spellings.positiveInfinity, negativeInfinity: spellings.negativeInfinity, nan: spellings.nan)
     }
 
     deinit { close(descriptor) }

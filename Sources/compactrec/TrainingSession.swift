@@ -1,0 +1,108 @@
+import CompactRec
+import Foundation
+import Synchronization
+
+/// Set by SIGINT (Ctrl-C) during training: the trainer then saves a checkpoint and stops.
+private let interruptRequested = Atomic<Bool>(false)
+
+/// One training run from the command line: builds the model, trains it with a progress bar,
+/// handles Ctrl-C, and writes the run's results and report. Shared by `train` and `demo`.
+struct TrainingSession {
+    let run: TrainingRun
+    let store: ColumnStore
+    let quiet: Bool
+
+    /// What a finished run gives the commands.
+    struct Outcome {
+        let result: TrainResult
+        let configuration: RunConfiguration
+        let directory: String
+
+        /// The human-readable summary on stdout.
+        func printSummary() {
+            let model = configuration.model
+            let widths = model.fieldDimensions.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
+            print("\(model.kind.rawValue), \(configuration.embedding.rawValue) embeddings d = \(model.dimension)\(widths): "
+                  + "test AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4)) on \(result.testRows) rows")
+            print("  embedding parameters \(result.embeddingParams), total \(result.totalParams) "
+                  + "(\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB as Float32)")
+            print("  \(result.steps) steps, \(Int(result.samplesPerSecond)) training samples/s"
+                  + (result.stoppedEarly ? ", stopped early" : "")
+                  + (result.bestValidationAUC.map { ", best validation AUC \(ProgressBar.fixed($0, 4))" } ?? ""))
+            print("  run directory: \(directory) (best.weights, checkpoint.bin, metrics.jsonl, report.html, results.json)")
+        }
+    }
+
+    /// Trains; on Ctrl-C saves a checkpoint and throws `TrainingError.interrupted`.
+    func train() throws -> Outcome {
+        let configuration = run.configuration
+        let network = try ModelFactory.make(configuration.model, method: configuration.embedding, store: store,
+                                            seed: configuration.options.seed)
+        let trainer = Trainer(model: network, store: store, options: configuration.options)
+        let bar = ProgressBar(label: "train", unit: .items("samples"), enabled: quiet ? false : nil)
+        interruptRequested.store(false, ordering: .relaxed)
+        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
+        defer { signal(SIGINT, SIG_DFL) }
+        let epochs = configuration.options.epochs
+        let report: TrainingReport
+        do {
+            report = try trainer.fit(run: run, progress: { progress in
+                let total = progress.rowsPerEpoch * epochs
+                let done = (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone
+                var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
+                if let validation = progress.validation { note += ", validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
+                bar.update(done: done, total: total, note: note)
+            }, shouldStop: { interruptRequested.load(ordering: .relaxed) })
+        } catch {
+            bar.finish()
+            writeReport()
+            throw error
+        }
+        bar.finish()
+        let result = TrainResult(
+            auc: report.test.auc, logloss: report.test.logloss,
+            embeddingParams: network.embeddingParameterCount, totalParams: network.totalParameterCount,
+            modelBytes: network.totalParameterCount * MemoryLayout<Float>.size,
+            samplesPerSecond: report.samplesPerSecond, testRows: report.test.rows, steps: report.steps,
+            bestValidationAUC: report.bestValidation?.auc, stoppedEarly: report.stoppedEarly, runDirectory: run.directory)
+        try AtomicFile.write(Array(try jsonString(result).utf8) + [UInt8(ascii: "\n")], to: run.resultsPath)
+        writeReport()
+        return Outcome(result: result, configuration: configuration, directory: run.directory)
+    }
+
+    /// Renders report.html from the metrics log; a failure is a warning, never a lost run.
+    private func writeReport() {
+        do {
+            try RunReport.write(html: RunReport.html(log: try RunReport.loadLog(at: run.metricsLogPath)), to: run.reportPath)
+        } catch {
+            warn("no report written: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// What `train --json` prints: test-split metrics and sizes.
+struct TrainResult: Codable {
+    var auc: Double
+    var logloss: Double
+    var embeddingParams: Int
+    var totalParams: Int
+    var modelBytes: Int
+    var samplesPerSecond: Double
+    var testRows: Int
+    var steps: Int
+    var bestValidationAUC: Double?
+    var stoppedEarly: Bool
+    var runDirectory: String
+
+    enum CodingKeys: String, CodingKey {
+        case auc, logloss, steps
+        case embeddingParams = "embedding_params"
+        case totalParams = "total_params"
+        case modelBytes = "model_bytes"
+        case samplesPerSecond = "samples_per_second"
+        case testRows = "test_rows"
+        case bestValidationAUC = "best_validation_auc"
+        case stoppedEarly = "stopped_early"
+        case runDirectory = "run_directory"
+    }
+}

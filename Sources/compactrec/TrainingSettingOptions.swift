@@ -1,0 +1,153 @@
+import ArgumentParser
+import CompactRec
+import Foundation
+
+/// The model and training options shared by `train` (and the commands that train), resolved
+/// against an optional experiment file: an option given on the command line wins, then the
+/// file's setting, then the default.
+struct TrainingSettingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A YAML or JSON experiment file with any of these settings.", valueName: "file.yaml"))
+    var config: String?
+
+    @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: deepfm).")
+    var model: ModelKind?
+
+    @Option(help: "Embedding method: \(ModelFactory.EmbeddingMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default: plain).")
+    var embedding: ModelFactory.EmbeddingMethod?
+
+    @Option(help: "Embedding width d (default: 16).")
+    var dim: Int?
+
+    @Option(help: ArgumentHelp("Per-field widths: a YAML/JSON mapping of field name to width; FM, DeepFM and DLRM project each field to --dim.", valueName: "file"))
+    var dims: String?
+
+    @Option(help: "Hidden widths of DeepFM's / Wide&Deep's MLP, comma-separated (default: 400,400,400).")
+    var mlp: String?
+
+    @Option(help: "DLRM's bottom MLP hidden widths; a last layer of width d follows (default: 512,256).")
+    var bottomMLP: String?
+
+    @Option(help: "DLRM's top MLP hidden widths; a last layer of width 1 follows (default: 512,256).")
+    var topMLP: String?
+
+    @Flag(inversion: .prefixedNo, help: "BatchNorm after each hidden layer of the MLPs (default: off).")
+    var batchNorm: Bool?
+
+    @Option(help: "Dropout rate after each hidden activation (default: 0).")
+    var dropout: Float?
+
+    @Option(help: "Rows per step (default: 4096).")
+    var batchSize: Int?
+
+    @Option(help: "Passes over the training rows (default: 1).")
+    var epochs: Int?
+
+    @Option(help: "Learning rate (default: 0.001).")
+    var lr: Float?
+
+    @Option(help: "Learning rate of the embedding tables (default: --lr).")
+    var embeddingLR: Float?
+
+    @Option(help: "Embedding optimizer, sparse: \(SparseUpdateRule.allCases.map(\.rawValue).joined(separator: ", ")) (default: lazy-adam).")
+    var optimizer: SparseUpdateRule?
+
+    @Option(help: "Dense optimizer: \(DenseUpdateRule.allCases.map(\.rawValue).joined(separator: ", ")) (default: adam).")
+    var denseOptimizer: DenseUpdateRule?
+
+    @Option(help: "L2 penalty on the embedding rows a batch uses (default: 0).")
+    var l2: Float?
+
+    @Option(help: "Threads for the kernels (default: all cores, \(Parallel.defaultThreads) here).")
+    var threads: Int?
+
+    @Option(help: "Seed of initialisation, shuffling and dropout (default: 1).")
+    var seed: UInt64?
+
+    @Option(help: "Evaluate on validation every N steps (default: once per epoch).")
+    var evaluateEvery: Int?
+
+    @Option(help: "Stop after this many evaluations without a better validation AUC (default: 2).")
+    var patience: Int?
+
+    @Option(help: "Write a training line to the metrics log every N steps (default: 10).")
+    var logEvery: Int?
+
+    /// Checks the values given on the command line (the file's are checked in `resolve`).
+    func validateRanges() throws {
+        for (name, value) in [("--batch-size", batchSize), ("--epochs", epochs), ("--threads", threads), ("--patience", patience),
+                              ("--dim", dim), ("--evaluate-every", evaluateEvery), ("--log-every", logEvery)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
+        }
+        for (name, value) in [("--lr", lr), ("--embedding-lr", embeddingLR)] {
+            if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(name) must be a positive number") }
+        }
+        if let l2, !(l2 >= 0 && l2.isFinite) { throw ValidationError("--l2 must be 0 or positive") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+        for (name, text) in [("--mlp", mlp), ("--bottom-mlp", bottomMLP), ("--top-mlp", topMLP)] {
+            if let text, Self.widths(text) == nil {
+                throw ValidationError("\(name) must be positive widths separated by commas, e.g. 400,400,400")
+            }
+        }
+    }
+
+    static func widths(_ text: String) -> [Int]? {
+        let widths = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return widths.compactMap { $0 }
+    }
+
+    /// The run's configuration for `store`: options, else the experiment file, else defaults.
+    func resolve(for store: ColumnStore) throws -> RunConfiguration {
+        let file = try config.map { path throws(DataError) in try ExperimentFile.load(path: path) }
+        let source = config ?? ""
+        func check(_ condition: Bool, _ message: String) throws {
+            if !condition { throw DataError.badSchema(path: source, reason: message) }
+        }
+        var modelConfiguration = ModelConfiguration(kind: model ?? file?.model ?? .deepfm, dimension: dim ?? file?.dim ?? 16)
+        try check(modelConfiguration.dimension >= 1, "dim must be at least 1")
+        modelConfiguration.mlp = mlp.flatMap(Self.widths) ?? file?.mlp ?? modelConfiguration.mlp
+        modelConfiguration.bottomMLP = bottomMLP.flatMap(Self.widths) ?? file?.bottomMLP ?? modelConfiguration.bottomMLP
+        modelConfiguration.topMLP = topMLP.flatMap(Self.widths) ?? file?.topMLP ?? modelConfiguration.topMLP
+        try check([modelConfiguration.mlp, modelConfiguration.bottomMLP, modelConfiguration.topMLP].allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= 1 } },
+                  "MLP widths must be positive")
+        modelConfiguration.batchNorm = batchNorm ?? file?.batchNorm ?? false
+        modelConfiguration.dropout = dropout ?? file?.dropout ?? 0
+        try check(modelConfiguration.dropout >= 0 && modelConfiguration.dropout < 1, "dropout must be in [0, 1)")
+        let fields = DatasetIdentity(store).fields
+        if let dims {
+            modelConfiguration.fieldDimensions = try DimensionsFile.widths(path: dims, fields: fields, defaultWidth: modelConfiguration.dimension)
+        } else if let fileDims = file?.dims {
+            switch fileDims {
+            case .inline(let mapping):
+                modelConfiguration.fieldDimensions = try DimensionsFile.widths(mapping, fields: fields, defaultWidth: modelConfiguration.dimension,
+                                                                               source: source)
+            case .file(let path):
+                let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
+                modelConfiguration.fieldDimensions = try DimensionsFile.widths(path: resolved, fields: fields, defaultWidth: modelConfiguration.dimension)
+            }
+        }
+        if modelConfiguration.fieldDimensions?.allSatisfy({ $0 == modelConfiguration.dimension }) == true {
+            modelConfiguration.fieldDimensions = nil
+        }
+        var options = TrainingOptions()
+        options.batchSize = batchSize ?? file?.batchSize ?? options.batchSize
+        options.epochs = epochs ?? file?.epochs ?? options.epochs
+        options.learningRate = lr ?? file?.lr ?? options.learningRate
+        options.embeddingLearningRate = embeddingLR ?? file?.embeddingLR
+        options.sparseRule = optimizer ?? file?.optimizer ?? options.sparseRule
+        options.denseRule = denseOptimizer ?? file?.denseOptimizer ?? options.denseRule
+        options.embeddingL2 = l2 ?? file?.l2 ?? options.embeddingL2
+        options.threads = threads ?? file?.threads ?? options.threads
+        options.seed = seed ?? file?.seed ?? options.seed
+        options.evaluateEvery = evaluateEvery ?? file?.evaluateEvery
+        options.patience = patience ?? file?.patience ?? options.patience
+        options.logEvery = logEvery ?? file?.logEvery ?? options.logEvery
+        try check([options.batchSize, options.epochs, options.threads, options.logEvery, options.evaluateEvery ?? 1, options.patience ?? 1]
+                    .allSatisfy { $0 >= 1 }, "batch_size, epochs, threads, log_every, evaluate_every and patience must be at least 1")
+        try check(options.learningRate > 0 && options.learningRate.isFinite && (options.embeddingLearningRate ?? 1) > 0,
+                  "lr and embedding_lr must be positive")
+        try check(options.embeddingL2 >= 0, "l2 must be 0 or positive")
+        return RunConfiguration(model: modelConfiguration, embedding: embedding ?? file?.embedding ?? .plain, options: options,
+                                dataset: DatasetIdentity(store))
+    }
+}
