@@ -12,6 +12,8 @@ public final class FullEmbedding: EmbeddingLayer {
     public let categoricalCount: Int
     private let offsets: [Int]
     private var output = Matrix(rows: 0, columns: 0)
+    /// Cores the gather and the scatter may use (any count gives the same result).
+    public var threads = Parallel.defaultThreads
 
     /// Tables for fields with `cardinalities` (schema order) and widths `dimensions`,
     /// initialised N(0, standardDeviation^2): small, as in DLRM and DeepCTR, so that the
@@ -49,34 +51,54 @@ public final class FullEmbedding: EmbeddingLayer {
     public func inferenceTables() -> [EmbeddingTable] { tables }
 
     /// Gathers each row's field vectors side by side.
+    ///
+    /// Rows are split over `threads` cores (each output value is a copy or, for multi-valued
+    /// fields, a mean in a fixed order, so the split does not change the result).
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         output.resize(rows: batch.size)
+        let size = batch.size
+        guard size > 0, output.columns > 0 else { return output }
         let width = output.columns
         let c = categoricalCount
+        precondition(batch.ids.count >= size * c, "FullEmbedding: the batch has \(batch.ids.count) ids for \(size) x \(c) fields")
+        let context = UncheckedSendable((tables, offsets, batch))
         output.withUnsafeMutableBufferPointer { out in
-            for (f, table) in tables.enumerated() {
-                let d = table.dimension
-                let offset = offsets[f]
-                table.weights.withUnsafeBufferPointer { weights in
-                    if f < c {
-                        batch.ids.withUnsafeBufferPointer { ids in
-                            for b in 0..<batch.size {
-                                let row = Int(ids[b * c + f])
-                                for k in 0..<d { out[b * width + offset + k] = weights[row * d + k] }
+            guard let outBase = out.baseAddress else { return }
+            let destination = UncheckedSendable(outBase)
+            Elementwise.forEachRowRange(rows: size, workPerRow: 4 * width, threads: threads) { range in
+                let (tables, offsets, batch) = context.value
+                let out = destination.value
+                for (f, table) in tables.enumerated() {
+                    let d = table.dimension
+                    let offset = offsets[f]
+                    table.weights.withUnsafeBufferPointer { weights in
+                        guard let w = weights.baseAddress else { return }
+                        if f < c {
+                            batch.ids.withUnsafeBufferPointer { ids in
+                                for b in range {
+                                    let row = Int(ids[b &* c &+ f])
+                                    precondition(row < table.rows, "FullEmbedding: id \(row) outside table \(table.name) (\(table.rows) rows)")
+                                    FullEmbedding.copy(w + row &* d, to: out + (b &* width &+ offset), d)
+                                }
                             }
-                        }
-                    } else {
-                        let m = f - c
-                        let ends = batch.multiValuedOffsets[m]
-                        let ids = batch.multiValuedIDs[m]
-                        for b in 0..<batch.size {
-                            for k in 0..<d { out[b * width + offset + k] = 0 }
-                            let count = ends[b + 1] - ends[b]
-                            guard count > 0 else { continue }
-                            let scale = 1 / Float(count)
-                            for i in ends[b]..<ends[b + 1] {
-                                let row = Int(ids[i])
-                                for k in 0..<d { out[b * width + offset + k] += scale * weights[row * d + k] }
+                        } else {
+                            let m = f - c
+                            batch.multiValuedOffsets[m].withUnsafeBufferPointer { ends in
+                                batch.multiValuedIDs[m].withUnsafeBufferPointer { ids in
+                                    for b in range {
+                                        let target = out + (b &* width &+ offset)
+                                        for k in 0..<d { target[k] = 0 }
+                                        let count = ends[b + 1] - ends[b]
+                                        guard count > 0 else { continue }
+                                        let scale = 1 / Float(count)
+                                        for i in ends[b]..<ends[b + 1] {
+                                            let row = Int(ids[i])
+                                            precondition(row < table.rows, "FullEmbedding: id \(row) outside table \(table.name)")
+                                            let source = w + row &* d
+                                            for k in 0..<d { target[k] += scale * source[k] }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -86,25 +108,54 @@ public final class FullEmbedding: EmbeddingLayer {
         return output
     }
 
+    /// Copies `d` Floats (an embedding row), eight at a time.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, _ d: Int) {
+        var k = 0
+        while k + 8 <= d {
+            Elementwise.store8(Elementwise.load8(source + k), target + k)
+            k += 8
+        }
+        while k < d {
+            target[k] = source[k]
+            k += 1
+        }
+    }
+
     /// Scatter-adds the output gradient into each table's sparse row gradients.
+    ///
+    /// Tables are shared out whole to `threads` cores; each table sums its rows in batch order,
+    /// so the gradients are the same bits for any thread count.
     public func backward(_ outputGradient: Matrix, batch: Batch) {
         let width = outputGradient.columns
         let c = categoricalCount
+        let size = batch.size
+        precondition(outputGradient.rows == size && width == output.columns,
+                     "FullEmbedding.backward expects a \(size)x\(output.columns) gradient, got \(outputGradient.rows)x\(width)")
+        guard size > 0 else { return }
+        let context = UncheckedSendable((tables, offsets, batch))
         outputGradient.withUnsafeBufferPointer { gradient in
-            for (f, table) in tables.enumerated() {
+            guard let gradientBase = gradient.baseAddress else { return }
+            let source = UncheckedSendable(gradient)
+            let base = UncheckedSendable(gradientBase)
+            Parallel.forEachClaimed(tables.count, threads: threads) { f in
+                let (tables, offsets, batch) = context.value
+                let table = tables[f]
                 let offset = offsets[f]
                 if f < c {
-                    for b in 0..<batch.size {
-                        table.accumulateGradient(row: batch.ids[b * c + f], from: gradient, offset: b * width + offset)
+                    batch.ids.withUnsafeBufferPointer { ids in
+                        guard let idBase = ids.baseAddress else { return }
+                        table.accumulateGradients(ids: idBase + f, idStride: c, count: size,
+                                                  gradients: base.value + offset, gradientStride: width)
                     }
                 } else {
                     let m = f - c
                     let ends = batch.multiValuedOffsets[m]
-                    for b in 0..<batch.size {
+                    for b in 0..<size {
                         let count = ends[b + 1] - ends[b]
                         guard count > 0 else { continue }
                         for i in ends[b]..<ends[b + 1] {
-                            table.accumulateGradient(row: batch.multiValuedIDs[m][i], from: gradient,
+                            table.accumulateGradient(row: batch.multiValuedIDs[m][i], from: source.value,
                                                      offset: b * width + offset, scale: 1 / Float(count))
                         }
                     }

@@ -1,3 +1,4 @@
+import CompactRecShims
 import Dispatch
 
 /// Runs independent work items on the machine's cores.
@@ -27,6 +28,31 @@ public enum Parallel {
         }
     }
 
+    /// Calls `body(i)` for every `i` in `0..<count` on up to `threads` threads, handing the items
+    /// out in order from a shared counter: a thread that finishes early (or a core a neighbour
+    /// does not slow) takes more. For items whose results do not depend on the thread that runs
+    /// them, e.g. one embedding table each: then the bits are the same for any thread count.
+    /// Allocates nothing (the counter lives on the caller's stack).
+    public static func forEachClaimed(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = min(threads, count)
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { buffer in
+            guard let counter = buffer.baseAddress else { return }
+            counter.initialize(to: 0)
+            let next = UncheckedSendable(counter)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = compactrec_atomic_fetch_add(next.value, 1)
+                    if i >= count { return }
+                    body(i)
+                }
+            }
+        }
+    }
+
     /// The results of `body(i)` for `i` in `0..<count`, computed in parallel, in order.
     public static func map<T: Sendable>(_ count: Int, threads: Int, _ body: @Sendable (Int) -> T) -> [T] {
         let results = SharedArray<T?>(repeating: nil, count: count)
@@ -36,6 +62,16 @@ public enum Parallel {
 
     /// The number of cores to use by default.
     public static var defaultThreads: Int { max(1, ProcessInfoShim.activeProcessorCount) }
+}
+
+/// A value that the `@Sendable` bodies of `Parallel` may capture although its type is not
+/// `Sendable` (a pointer, or references to objects): the caller guarantees that the threads use
+/// it without conflicting (each writes only its own part) and that it outlives the region.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    /// The value.
+    let value: Value
+
+    init(_ value: Value) { self.value = value }
 }
 
 /// A fixed-size array that several threads write at disjoint indices.

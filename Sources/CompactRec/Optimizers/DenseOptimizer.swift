@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The update rule for dense parameters (MLP weights, projections).
 public enum DenseUpdateRule: String, Sendable, Codable, CaseIterable {
     /// Adam (Kingma & Ba), the default for CTR models' dense layers.
@@ -24,6 +16,9 @@ public final class DenseOptimizer {
     public let beta1: Float, beta2: Float, epsilon: Float
     /// Steps taken.
     public internal(set) var step = 0
+    /// Cores `apply` may use on large parameters (each value's update is independent, so any
+    /// count gives the same result).
+    public var threads = Parallel.defaultThreads
     var firstMoments: [[Float]]
     var secondMoments: [[Float]]
 
@@ -45,29 +40,43 @@ public final class DenseOptimizer {
 
     /// Applies one step to every parameter (in the order given at init).
     public func apply(to parameters: [DenseParameter]) {
+        precondition(parameters.count == firstMoments.count, "DenseOptimizer: \(parameters.count) parameters, state for \(firstMoments.count)")
         step += 1
+        let adam = AdamStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
         let lr = learningRate
-        let correction1 = 1 - powf(beta1, Float(step))
-        let correction2 = 1 - powf(beta2, Float(step))
         for (p, parameter) in parameters.enumerated() {
-            let gradient = parameter.gradient
+            let count = parameter.value.count
+            precondition(parameter.gradient.count == count, "DenseOptimizer: \(parameter.name)'s gradient has another shape")
             switch rule {
             case .sgd:
                 parameter.value.withUnsafeMutableBufferPointer { w in
-                    gradient.withUnsafeBufferPointer { g in
-                        for i in 0..<w.count { w[i] -= lr * g[i] }
+                    parameter.gradient.withUnsafeBufferPointer { g in
+                        guard let wp = w.baseAddress, let gp = g.baseAddress else { return }
+                        let pointers = UncheckedSendable((wp, gp))
+                        Elementwise.forEachRowRange(rows: count, workPerRow: 1, threads: threads) { range in
+                            let (w, g) = pointers.value
+                            for i in range { w[i] -= lr * g[i] }
+                        }
                     }
                 }
             case .adam:
-                let (b1, b2, eps) = (beta1, beta2, epsilon)
+                precondition(firstMoments[p].count == count && secondMoments[p].count == count,
+                             "DenseOptimizer: \(parameter.name) does not match its moments")
                 parameter.value.withUnsafeMutableBufferPointer { w in
-                    gradient.withUnsafeBufferPointer { g in
+                    parameter.gradient.withUnsafeBufferPointer { g in
                         firstMoments[p].withUnsafeMutableBufferPointer { m in
                             secondMoments[p].withUnsafeMutableBufferPointer { v in
-                                for i in 0..<w.count {
-                                    m[i] = b1 * m[i] + (1 - b1) * g[i]
-                                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                                    w[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
+                                guard let wp = w.baseAddress, let gp = g.baseAddress,
+                                      let mp = m.baseAddress, let vp = v.baseAddress else { return }
+                                let pointers = UncheckedSendable((wp, gp, mp, vp))
+                                // Chunks of 8-value groups, so the SIMD and scalar split of each
+                                // value is the same for any thread count.
+                                let groups = (count + 7) / 8
+                                Elementwise.forEachRowRange(rows: groups, workPerRow: 8, threads: threads) { range in
+                                    let (w, g, m, v) = pointers.value
+                                    let start = range.lowerBound * 8
+                                    let end = min(count, range.upperBound * 8)
+                                    adam.update(w + start, g + start, m + start, v + start, count: end - start)
                                 }
                             }
                         }

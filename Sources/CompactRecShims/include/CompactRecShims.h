@@ -25,4 +25,21 @@ static inline long compactrec_atomic_fetch_add(long *counter, long value) {
     return __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
 }
 
+/// Eight floats, imported into Swift as `SIMD8<Float>`.
+typedef float compactrec_float8 __attribute__((ext_vector_type(8)));
+
+/// The square roots of eight floats: one `vsqrtps` with AVX (two `sqrtps` with SSE). Swift's
+/// `SIMD8<Float>.squareRoot()` compiles to eight calls of `sqrtf` instead, which dominated the
+/// Adam updates. Each lane is correctly rounded, as `sqrtf` is, so it has the bits of
+/// `Float.squareRoot()`.
+static inline compactrec_float8 compactrec_sqrt8(compactrec_float8 x) {
+#if __has_builtin(__builtin_elementwise_sqrt)
+    return __builtin_elementwise_sqrt(x);
+#else
+    compactrec_float8 r;
+    for (int i = 0; i < 8; i++) r[i] = __builtin_sqrtf(x[i]);
+    return r;
+#endif
+}
+
 #endif
