@@ -230,16 +230,24 @@ enum Elementwise {
 
     /// `sums[c] (+)= sum over rows of matrix[r, c]`: overwrites, or adds to, a `1 x columns`
     /// vector (a bias gradient accumulates).
-    static func columnSums(_ matrix: Matrix, into sums: inout Matrix, accumulate: Bool) {
+    ///
+    /// Each column is summed over the rows in order; with `threads`, the cores take disjoint
+    /// blocks of columns, so the result is the same bits for any thread count.
+    static func columnSums(_ matrix: Matrix, into sums: inout Matrix, accumulate: Bool, threads: Int = 1) {
         precondition(sums.count == matrix.columns, "columnSums: sums has \(sums.count) values, matrix \(matrix.columns) columns")
         if !accumulate { sums.fill(0) }
         let rows = matrix.rows, columns = matrix.columns
         guard matrix.count > 0 else { return }
+        // Blocks of 8 columns (one SIMD vector per row), shared out over the cores.
+        let groups = (columns + 7) / 8
         read(matrix) { m in
             write(&sums) { s in
-                for r in 0..<rows {
-                    let row = m.base + r * columns
-                    for c in 0..<columns { s.base[c] += row[c] }
+                forEachRowRange(rows: groups, workPerRow: 8 * rows, threads: threads) { range in
+                    let first = range.lowerBound * 8, end = min(columns, range.upperBound * 8)
+                    for r in 0..<rows {
+                        let row = m.base + r * columns
+                        for c in first..<end { s.base[c] += row[c] }
+                    }
                 }
             }
         }

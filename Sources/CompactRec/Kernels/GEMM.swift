@@ -3,8 +3,9 @@
 ///
 /// `multiply` packs panels of A and B into cache-sized blocks and runs a register-blocked
 /// 6 x 16 `SIMD8<Float>` micro-kernel (fused multiply-adds on AVX2), splitting blocks of C over
-/// `threads` cores; see `GEMMKernel`. It is tested against `referenceMultiply`, the plain triple
-/// loop.
+/// `threads` cores; see `GEMMKernel`. Products with a dimension of 1 (matrix-vector products
+/// such as a logit layer's, and outer products) take a vector path instead, which neither pads
+/// nor packs. It is tested against `referenceMultiply`, the plain triple loop.
 public enum GEMM {
     /// C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its transpose.
     ///
@@ -12,22 +13,27 @@ public enum GEMM {
     /// previous values are ignored (even NaNs); when `alpha` is 0 or the inner dimension is 0,
     /// A and B are not read and C becomes beta * C.
     ///
+    /// With `rowVector` (1 x n), C = alpha * op(A) * op(B) + beta * C + 1 rowVector: the vector
+    /// is added to every row, as a layer's bias, in the same pass that writes C (the same bits
+    /// as adding it afterwards).
+    ///
     /// - Parameters:
     ///   - threads: cores to use; blocks of C are shared out, so every thread count gives the
     ///     same bits. Small products run on one core whatever this says.
     ///   - workspace: packing buffers to reuse (see `GEMMWorkspace`); `nil` borrows one from an
     ///     internal pool, which also allocates nothing once warm.
     public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
-                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0, threads: Int = 1,
-                                workspace: GEMMWorkspace? = nil) {
+                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0, adding rowVector: Matrix? = nil,
+                                threads: Int = 1, workspace: GEMMWorkspace? = nil) {
         let m = transposeA ? a.columns : a.rows
         let k = transposeA ? a.rows : a.columns
         let kb = transposeB ? b.columns : b.rows
         let n = transposeB ? b.rows : b.columns
         precondition(k == kb, "GEMM: inner dimensions differ (\(k) vs \(kb))")
         precondition(c.rows == m && c.columns == n, "GEMM: C is \(c.rows)x\(c.columns), expected \(m)x\(n)")
+        precondition(rowVector.map { $0.count == n } ?? true, "GEMM: the row vector has \(rowVector?.count ?? 0) values, C \(n) columns")
         GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c,
-                            alpha: alpha, beta: beta, threads: threads, workspace: workspace)
+                            alpha: alpha, beta: beta, rowVector: rowVector, threads: threads, workspace: workspace)
     }
 
     /// The triple loop, accumulating in Double: the ground truth for kernel tests.

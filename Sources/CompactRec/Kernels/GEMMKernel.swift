@@ -47,34 +47,49 @@ enum GEMMKernel {
     /// Always false off x86-64 (where the SIMD code uses that target's own vector unit).
     static var targetHasAVX2FMA: Bool { compactrec_target_has_avx2_fma() != 0 }
 
-    /// C = alpha * op(A) op(B) + beta * C on matrices whose shapes the caller has checked.
+    /// C = alpha * op(A) op(B) + beta * C (+ the row vector on every row) on matrices whose
+    /// shapes the caller has checked.
     static func multiply(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
-                         alpha: Float, beta: Float, threads: Int, workspace: GEMMWorkspace?) {
+                         alpha: Float, beta: Float, rowVector: Matrix?, threads: Int, workspace: GEMMWorkspace?) {
         let m = c.rows, n = c.columns
         let k = transposeA ? a.rows : a.columns
         if m == 0 || n == 0 { return }
         if k == 0 || alpha == 0 {
             scale(&c, by: beta)
+            if let rowVector { Elementwise.addRowVector(rowVector, to: &c, threads: threads) }
             return
         }
         let workers = m * n * k < parallelThreshold ? 1 : max(1, threads)
-        a.withUnsafeBufferPointer { aValues in
-            b.withUnsafeBufferPointer { bValues in
-                c.withUnsafeMutableBufferPointer { cValues in
-                    guard let aBase = aValues.baseAddress, let bBase = bValues.baseAddress,
-                          let cBase = cValues.baseAddress else { preconditionFailure("GEMM: empty operand with non-zero sizes") }
-                    let job = GEMMJob(m: m, n: n, k: k,
-                                      a: GEMMOperand(base: aBase, stride: a.columns, transposed: transposeA),
-                                      b: GEMMOperand(base: bBase, stride: b.columns, transposed: transposeB),
-                                      c: cBase, ldc: n, alpha: alpha, beta: beta, workers: workers)
-                    if let workspace {
-                        job.run(workspace)
-                    } else {
-                        GEMMWorkspacePool.shared.withWorkspace { job.run($0) }
+        withOptionalPointer(rowVector) { bias in
+            a.withUnsafeBufferPointer { aValues in
+                b.withUnsafeBufferPointer { bValues in
+                    c.withUnsafeMutableBufferPointer { cValues in
+                        guard let aBase = aValues.baseAddress, let bBase = bValues.baseAddress,
+                              let cBase = cValues.baseAddress else { preconditionFailure("GEMM: empty operand with non-zero sizes") }
+                        let aOperand = GEMMOperand(base: aBase, stride: a.columns, transposed: transposeA)
+                        let bOperand = GEMMOperand(base: bBase, stride: b.columns, transposed: transposeB)
+                        if isVectorProduct(m: m, n: n, k: k) {
+                            multiplyVector(m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, alpha: alpha, beta: beta,
+                                           bias: bias, threads: threads)
+                            return
+                        }
+                        let job = GEMMJob(m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, ldc: n, alpha: alpha, beta: beta,
+                                          bias: bias, workers: workers)
+                        if let workspace {
+                            job.run(workspace)
+                        } else {
+                            GEMMWorkspacePool.shared.withWorkspace { job.run($0) }
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// Calls `body` with a pointer to `matrix`'s values, or nil when there is no matrix.
+    private static func withOptionalPointer<R>(_ matrix: Matrix?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let matrix else { return body(nil) }
+        return matrix.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// C = beta * C (zero when beta is 0, whatever C held).
@@ -100,6 +115,8 @@ struct GEMMJob: @unchecked Sendable {
     let c: UnsafeMutablePointer<Float>
     let ldc: Int
     let alpha: Float, beta: Float
+    /// The row vector added to every row of C (n values), if any.
+    let bias: UnsafePointer<Float>?
     let workers: Int
     /// k split into `kBlocks` nearly equal blocks of at most `kcMax` (depends on k only, so the
     /// summation order never depends on the thread count).
@@ -115,10 +132,11 @@ struct GEMMJob: @unchecked Sendable {
     typealias K = GEMMKernel
 
     init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
-         alpha: Float, beta: Float, workers: Int) {
+         alpha: Float, beta: Float, bias: UnsafePointer<Float>?, workers: Int) {
         self.m = m; self.n = n; self.k = k
         self.a = a; self.b = b; self.c = c; self.ldc = ldc
         self.alpha = alpha; self.beta = beta
+        self.bias = bias
         kBlocks = (k + K.kcMax - 1) / K.kcMax
         kcLargest = (k + kBlocks - 1) / kBlocks
         let ncLimit = min(K.ncMax, max(K.nr, K.packedBBudget / k / K.nr * K.nr))
@@ -139,8 +157,18 @@ struct GEMMJob: @unchecked Sendable {
     /// Multiplies, using (and holding) `workspace`.
     func run(_ workspace: GEMMWorkspace) {
         let panelsLargest = (nc + K.nr - 1) / K.nr
+        let paddedColumns = (n + K.nr - 1) / K.nr * K.nr
         workspace.withReserved(threads: workers, packedBCount: panelsLargest * K.nr * k,
-                               packedACount: K.mcMax / K.mr * K.aPanelStride(kc: kcLargest)) {
+                               packedACount: K.mcMax / K.mr * K.aPanelStride(kc: kcLargest),
+                               biasCount: bias == nil ? 0 : paddedColumns) {
+            // The row vector padded with zeros to whole 16-column panels, so that the kernel's
+            // ragged last panel reads inside it.
+            let paddedBias = UncheckedSendable(bias.map { bias -> UnsafePointer<Float> in
+                let padded = workspace.paddedBias.pointer
+                padded.update(from: bias, count: n)
+                for j in n..<paddedColumns { padded[j] = 0 }
+                return UnsafePointer(padded)
+            })
             let count = workers
             for jb in 0..<nBlocks {
                 let columns = nBlock(jb)
@@ -154,7 +182,7 @@ struct GEMMJob: @unchecked Sendable {
                     if count == 1 {
                         for index in 0..<blocks.count {
                             compute(blocks.rows(index), blocks.panels(index), columns: columns,
-                                    packedB: workspace.packedB.pointer, buffers: buffers)
+                                    packedB: workspace.packedB.pointer, bias: paddedBias.value, buffers: buffers)
                         }
                         return
                     }
@@ -162,7 +190,7 @@ struct GEMMJob: @unchecked Sendable {
                         let index = compactrec_atomic_fetch_add(workspace.nextBlock, 1)
                         if index >= blocks.count { return }
                         compute(blocks.rows(index), blocks.panels(index), columns: columns,
-                                packedB: workspace.packedB.pointer, buffers: buffers)
+                                packedB: workspace.packedB.pointer, bias: paddedBias.value, buffers: buffers)
                     }
                 }
             }
@@ -186,9 +214,10 @@ struct GEMMJob: @unchecked Sendable {
         }
     }
 
-    /// C[rows, columns of `columnPanels`] for all k blocks (one block of C, by one worker).
+    /// C[rows, columns of `columnPanels`] for all k blocks (one block of C, by one worker); the
+    /// last k block adds the (padded) row vector `bias`, if any.
     private func compute(_ rows: Range<Int>, _ columnPanels: Range<Int>, columns: Range<Int>,
-                         packedB: UnsafeMutablePointer<Float>, buffers: GEMMThreadBuffers) {
+                         packedB: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, buffers: GEMMThreadBuffers) {
         let allColumnPanels = (columns.count + K.nr - 1) / K.nr
         if rows.isEmpty || columnPanels.isEmpty { return }
         let packedA = buffers.packedA.pointer
@@ -197,6 +226,7 @@ struct GEMMJob: @unchecked Sendable {
             let ks = kBlock(pb)
             let kc = ks.count
             let update: GEMMUpdate = pb > 0 ? .accumulate : beta == 0 ? .overwrite : beta == 1 ? .accumulate : .scale(beta)
+            let blockBias = pb == kBlocks - 1 ? bias : nil
             let bBlock = packedB + ks.lowerBound * allColumnPanels * K.nr
             let aPanelStride = K.aPanelStride(kc: kc)
             var ic = rows.lowerBound
@@ -213,15 +243,17 @@ struct GEMMJob: @unchecked Sendable {
                         let height = min(K.mr, mc - ip)
                         let aPanel = UnsafePointer(packedA + ip / K.mr * aPanelStride)
                         let tile = c + (i * ldc + j)
+                        let tileBias = blockBias.map { $0 + j }
                         if height == K.mr && width == K.nr {
-                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: ldc, alpha: alpha, update: update)
+                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: ldc, alpha: alpha, update: update, bias: tileBias)
                         } else {
                             // A ragged edge: the same kernel on a scratch tile, so edge values
                             // get exactly the arithmetic of full tiles.
                             if case .overwrite = update {} else {
                                 for r in 0..<height { for s in 0..<width { edge[r * K.nr + s] = tile[r * ldc + s] } }
                             }
-                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: edge, ldc: K.nr, alpha: alpha, update: update)
+                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: edge, ldc: K.nr, alpha: alpha, update: update,
+                                              bias: tileBias)
                             for r in 0..<height { for s in 0..<width { tile[r * ldc + s] = edge[r * K.nr + s] } }
                         }
                         ip += K.mr

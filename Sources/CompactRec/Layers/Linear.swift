@@ -49,8 +49,8 @@ public final class Linear: Layer {
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         precondition(input.columns == inputs, "Linear expects \(inputs) input columns, got \(input.columns)")
         output.resize(rows: input.rows)
-        GEMM.multiply(input, weight.value, into: &output, threads: threads)
-        if let bias { Elementwise.addRowVector(bias.value, to: &output, threads: threads) }
+        // The bias is added as GEMM writes each tile (no second pass over the output).
+        GEMM.multiply(input, weight.value, into: &output, adding: bias?.value, threads: threads)
         cachedInput = training ? input : nil
         return output
     }
@@ -67,7 +67,7 @@ public final class Linear: Layer {
         inputGradient.resize(rows: input.rows)
         GEMM.multiply(outputGradient, weight.value, transposeB: true, into: &inputGradient, threads: threads)
         GEMM.multiply(input, transposeA: true, outputGradient, into: &weight.gradient, beta: 1, threads: threads)
-        if let bias { Elementwise.columnSums(outputGradient, into: &bias.gradient, accumulate: true) }
+        if let bias { Elementwise.columnSums(outputGradient, into: &bias.gradient, accumulate: true, threads: threads) }
         return inputGradient
     }
 }

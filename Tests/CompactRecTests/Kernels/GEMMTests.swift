@@ -182,6 +182,35 @@ import Testing
         }
     }
 
+    /// Products with a dimension of 1 (the vector path), large enough to run in parallel: the
+    /// logit layer's X w, X^T dY and dY w^T at a batch of 4096, and m = 1.
+    static let vectorShapes: [(Int, Int, Int)] = [(4096, 1, 400), (400, 1, 4096), (4096, 400, 1), (1, 3000, 400), (1, 1, 300_000)]
+
+    @Test(arguments: 0..<4)
+    func vectorProductsMatchReferenceWithIdenticalBitsOnAnyThreadCount(transposeIndex: Int) {
+        let (transposeA, transposeB) = Self.transposes[transposeIndex]
+        for (index, (m, n, k)) in Self.vectorShapes.enumerated() {
+            for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-1.5, 0.25)] {
+                var random = SeededRandom(seed: UInt64(70 + index))
+                let a = Self.operand(rows: m, columns: k, transposed: transposeA, random: &random)
+                let b = Self.operand(rows: k, columns: n, transposed: transposeB, random: &random)
+                let c0 = beta == 0 ? Matrix(rows: m, columns: n, repeating: .nan) : Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
+                var results: [Matrix] = []
+                for threads in [1, 2, 3] {
+                    var c = c0
+                    GEMM.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta, threads: threads)
+                    results.append(c)
+                }
+                for result in results.dropFirst() {
+                    #expect(result.values.map(\.bitPattern) == results[0].values.map(\.bitPattern), "\(m)x\(n)x\(k)")
+                }
+                var reference = c0
+                GEMM.referenceMultiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &reference, alpha: alpha, beta: beta)
+                Self.expectClose(results[0], reference, k: k, "\(m)x\(n)x\(k) tA \(transposeA) tB \(transposeB) alpha \(alpha) beta \(beta)")
+            }
+        }
+    }
+
     // MARK: workspaces
 
     @Test func explicitWorkspaceIsReusedWithoutGrowing() {
