@@ -211,6 +211,29 @@ import Testing
         }
     }
 
+    @Test func rowVectorGivesTheBitsOfAddingItAfterwards() {
+        // Ragged tiles, several k blocks, the vector path (n = 1, m = 1, k = 1), every update.
+        let shapes: [(Int, Int, Int)] = [(37, 45, 13), (150, 70, 530), (700, 400, 40), (4096, 1, 50), (1, 300, 40), (60, 35, 1)]
+        for (index, (m, n, k)) in shapes.enumerated() {
+            for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (2, -0.75)] {
+                var random = SeededRandom(seed: UInt64(90 + index))
+                let a = Matrix.uniform(rows: m, columns: k, limit: 1, random: &random)
+                let b = Matrix.uniform(rows: k, columns: n, limit: 1, random: &random)
+                let bias = Matrix.uniform(rows: 1, columns: n, limit: 1, random: &random)
+                let c0 = Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
+                for threads in [1, 2] {
+                    var fused = c0
+                    GEMM.multiply(a, b, into: &fused, alpha: alpha, beta: beta, adding: bias, threads: threads)
+                    var separate = c0
+                    GEMM.multiply(a, b, into: &separate, alpha: alpha, beta: beta, threads: threads)
+                    Elementwise.addRowVector(bias, to: &separate)
+                    #expect(fused.values.map(\.bitPattern) == separate.values.map(\.bitPattern),
+                            "\(m)x\(n)x\(k) alpha \(alpha) beta \(beta) threads \(threads)")
+                }
+            }
+        }
+    }
+
     // MARK: workspaces
 
     @Test func explicitWorkspaceIsReusedWithoutGrowing() {
