@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmark CompactRec's kernels (compare with bench/*.py on the same machine).",
-        subcommands: [GEMMBenchCommand.self]
+        subcommands: [GEMMBenchCommand.self, TrainBenchCommand.self]
     )
 }
 
