@@ -1,3 +1,5 @@
+import CompactRecShims
+
 /// One field's embedding table: `rows` vectors of width `dimension`, with a sparse gradient
 /// that holds only the rows the current batch used.
 ///
@@ -29,8 +31,10 @@ public final class EmbeddingTable {
         self.name = name
         self.rows = rows
         self.dimension = dimension
-        weights = (0..<rows * dimension).map { _ in Float(random.nextGaussian()) * standardDeviation }
-        slotOfRow = [Int32](repeating: -1, count: rows)
+        weights = LargeArray.make(count: rows * dimension) { values in
+            for i in values.indices { values[i] = Float(random.nextGaussian()) * standardDeviation }
+        }
+        slotOfRow = LargeArray.repeating(-1, count: rows)
     }
 
     /// A table holding `weights` (rows x dimension, row-major).
@@ -40,7 +44,7 @@ public final class EmbeddingTable {
         self.rows = rows
         self.dimension = dimension
         self.weights = weights
-        slotOfRow = [Int32](repeating: -1, count: rows)
+        slotOfRow = LargeArray.repeating(-1, count: rows)
     }
 
     /// Parameters: rows x dimension.
@@ -80,6 +84,11 @@ public final class EmbeddingTable {
         slotsOfRows.withUnsafeMutableBufferPointer { slotOf in
             entries.withUnsafeMutableBufferPointer { slots in
                 for i in 0..<count {
+                    // The slot index is a random access into 4 bytes a row: prefetch ahead.
+                    if i &+ 16 < count {
+                        let ahead = Int(ids[(i &+ 16) &* idStride])
+                        if ahead < rowCount, let base = slotOf.baseAddress { compactrec_prefetch_for_write(base + ahead) }
+                    }
                     let row = Int(ids[i &* idStride])
                     precondition(row < rowCount, "EmbeddingTable \(name): row \(row) of \(rowCount)")
                     var slot = slotOf[row]

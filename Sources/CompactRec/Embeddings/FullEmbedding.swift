@@ -1,3 +1,5 @@
+import CompactRecShims
+
 /// The plain embedding method (FDE, "full dimension embedding"): one table per field, the
 /// field's vector is its row; multi-valued fields average their rows.
 ///
@@ -75,9 +77,20 @@ public final class FullEmbedding: EmbeddingLayer {
                         guard let w = weights.baseAddress else { return }
                         if f < c {
                             batch.ids.withUnsafeBufferPointer { ids in
+                                let rows = table.rows
                                 for b in range {
+                                    // Rows are scattered over tables of up to millions of rows:
+                                    // start loading the row a few samples ahead.
+                                    let ahead = b &+ FullEmbedding.prefetchDistance
+                                    if ahead < range.upperBound {
+                                        let next = Int(ids[ahead &* c &+ f])
+                                        if next < rows {
+                                            compactrec_prefetch_for_read(w + next &* d)
+                                            compactrec_prefetch_for_read(w + (next &* d &+ d &- 1))
+                                        }
+                                    }
                                     let row = Int(ids[b &* c &+ f])
-                                    precondition(row < table.rows, "FullEmbedding: id \(row) outside table \(table.name) (\(table.rows) rows)")
+                                    precondition(row < rows, "FullEmbedding: id \(row) outside table \(table.name) (\(rows) rows)")
                                     FullEmbedding.copy(w + row &* d, to: out + (b &* width &+ offset), d)
                                 }
                             }
@@ -107,6 +120,9 @@ public final class FullEmbedding: EmbeddingLayer {
         }
         return output
     }
+
+    /// Samples ahead whose rows the gather prefetches.
+    static let prefetchDistance = 8
 
     /// Copies `d` Floats (an embedding row), eight at a time.
     @inline(__always)

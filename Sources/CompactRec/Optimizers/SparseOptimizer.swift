@@ -51,11 +51,11 @@ public final class SparseOptimizer {
             firstState = tables.map { _ in [] }
             secondState = tables.map { _ in [] }
         case .rowwiseAdagrad:
-            firstState = tables.map { [Float](repeating: initialAccumulator, count: $0.rows) }
+            firstState = tables.map { LargeArray.repeating(initialAccumulator, count: $0.rows) }
             secondState = tables.map { _ in [] }
         case .lazyAdam:
-            firstState = tables.map { [Float](repeating: 0, count: $0.rows * $0.dimension) }
-            secondState = tables.map { [Float](repeating: 0, count: $0.rows * $0.dimension) }
+            firstState = tables.map { LargeArray.repeating(0, count: $0.rows * $0.dimension) }
+            secondState = tables.map { LargeArray.repeating(0, count: $0.rows * $0.dimension) }
         }
     }
 

@@ -8,6 +8,12 @@ static inline void compactrec_prefetch_for_write(const void *address) {
     __builtin_prefetch(address, 1, 3);
 }
 
+/// Asks the CPU to start loading the cache line at `address` for reading (an embedding row a few
+/// samples ahead of a gather).
+static inline void compactrec_prefetch_for_read(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 /// 1 when the including code is compiled for a CPU with AVX2 and FMA (the package's
 /// `-march=x86-64-v3` on x86-64), else 0. Swift sees the same target as its Clang importer, so
 /// this tells tests whether SIMD fused multiply-adds become `vfmadd` (1) or libm calls (0).

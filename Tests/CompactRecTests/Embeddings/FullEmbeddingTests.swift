@@ -134,4 +134,19 @@ import Testing
         }
         #expect(table.touchedRows == [4] && table.gradientRows == [Float](repeating: 1, count: 9))
     }
+
+    @Test func largeTablesAreInitialisedAsDrawnInOrder() {
+        // 300,000 x 16 values (19 MB): large enough to be advised for huge pages.
+        var random = SeededRandom(seed: 77)
+        let table = EmbeddingTable(name: "big", rows: 300_000, dimension: 16, standardDeviation: 0.01, random: &random)
+        var again = SeededRandom(seed: 77)
+        var expected: [Float] = []
+        expected.reserveCapacity(300_000 * 16)
+        for _ in 0..<300_000 * 16 { expected.append(Float(again.nextGaussian()) * 0.01) }
+        #expect(table.weights == expected)
+        #expect(random.next() == again.next())
+        let state = LargeArray.repeating(Float(0.5), count: 2_000_000)
+        #expect(state.count == 2_000_000 && state.allSatisfy { $0 == 0.5 })
+        #expect(LargeArray.repeating(Int32(-1), count: 0).isEmpty)
+    }
 }
