@@ -128,6 +128,9 @@ struct GEMMJob: @unchecked Sendable {
     /// Workers split C by rows (each packs its own A blocks), or by columns when C has too few
     /// rows to share out.
     let splitRows: Bool
+    /// Whether A is read in place rather than packed: when C has at most two column panels,
+    /// each value of A is used once or twice, and packing would copy it for nothing.
+    let unpackedA: Bool
 
     typealias K = GEMMKernel
 
@@ -146,6 +149,7 @@ struct GEMMJob: @unchecked Sendable {
         let columnPanels = (nc + K.nr - 1) / K.nr
         splitRows = rowPanels >= 8 * workers || rowPanels >= columnPanels
         self.workers = min(workers, splitRows ? rowPanels : columnPanels)
+        unpackedA = (n + K.nr - 1) / K.nr <= 2
     }
 
     /// The k range of block `index`.
@@ -232,29 +236,30 @@ struct GEMMJob: @unchecked Sendable {
             var ic = rows.lowerBound
             while ic < rows.upperBound {
                 let mc = min(K.mcMax, rows.upperBound - ic)
-                K.packA(a, rows: ic, count: mc, k: ks.lowerBound, kc: kc, into: packedA)
+                if unpackedA {
+                    // Only a ragged last row panel is packed (reading six rows would run past A).
+                    let full = mc / K.mr * K.mr
+                    if full < mc { K.packA(a, rows: ic + full, count: mc - full, k: ks.lowerBound, kc: kc, into: packedA) }
+                } else {
+                    K.packA(a, rows: ic, count: mc, k: ks.lowerBound, kc: kc, into: packedA)
+                }
                 for jp in columnPanels {
                     let j = columns.lowerBound + jp * K.nr
                     let width = min(K.nr, columns.upperBound - j)
-                    let bPanel = UnsafePointer(bBlock + jp * K.nr * kc)
+                    let bPanel = PackedPanelB(UnsafePointer(bBlock + jp * K.nr * kc))
                     var ip = 0
                     while ip < mc {
                         let i = ic + ip
                         let height = min(K.mr, mc - ip)
-                        let aPanel = UnsafePointer(packedA + ip / K.mr * aPanelStride)
-                        let tile = c + (i * ldc + j)
-                        let tileBias = blockBias.map { $0 + j }
-                        if height == K.mr && width == K.nr {
-                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: tile, ldc: ldc, alpha: alpha, update: update, bias: tileBias)
+                        let tile = Tile(c: c + (i * ldc + j), ldc: ldc, height: height, width: width,
+                                        update: update, bias: blockBias.map { $0 + j })
+                        if unpackedA && height == K.mr {
+                            let panel = StridedPanelA(pointer: a.pointer(i, ks.lowerBound), rowStride: a.transposed ? 1 : a.stride,
+                                                      stepStride: a.transposed ? a.stride : 1)
+                            tile.multiply(kc: kc, panel, bPanel, alpha: alpha, edge: edge)
                         } else {
-                            // A ragged edge: the same kernel on a scratch tile, so edge values
-                            // get exactly the arithmetic of full tiles.
-                            if case .overwrite = update {} else {
-                                for r in 0..<height { for s in 0..<width { edge[r * K.nr + s] = tile[r * ldc + s] } }
-                            }
-                            K.microKernel6x16(kc: kc, a: aPanel, b: bPanel, c: edge, ldc: K.nr, alpha: alpha, update: update,
-                                              bias: tileBias)
-                            for r in 0..<height { for s in 0..<width { tile[r * ldc + s] = edge[r * K.nr + s] } }
+                            let offset = unpackedA ? 0 : ip / K.mr * aPanelStride
+                            tile.multiply(kc: kc, PackedPanelA(pointer: UnsafePointer(packedA + offset)), bPanel, alpha: alpha, edge: edge)
                         }
                         ip += K.mr
                     }
@@ -262,6 +267,31 @@ struct GEMMJob: @unchecked Sendable {
                 ic += mc
             }
         }
+    }
+}
+
+/// One 6 x 16 tile of C (or the ragged part of one, `height` x `width`) and how it is updated.
+private struct Tile {
+    let c: UnsafeMutablePointer<Float>
+    let ldc: Int
+    let height: Int, width: Int
+    let update: GEMMUpdate
+    let bias: UnsafePointer<Float>?
+
+    /// Runs the micro-kernel on the tile; a ragged tile goes through the scratch tile `edge`,
+    /// so its values get exactly the arithmetic of full tiles.
+    @inline(__always)
+    func multiply<A: GEMMPanelA>(kc: Int, _ a: A, _ b: PackedPanelB, alpha: Float, edge: UnsafeMutablePointer<Float>) {
+        typealias K = GEMMKernel
+        if height == K.mr && width == K.nr {
+            K.microKernel6x16(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
+            return
+        }
+        if case .overwrite = update {} else {
+            for r in 0..<height { for s in 0..<width { edge[r * K.nr + s] = c[r * ldc + s] } }
+        }
+        K.microKernel6x16(kc: kc, a: a, b: b, c: edge, ldc: K.nr, alpha: alpha, update: update, bias: bias)
+        for r in 0..<height { for s in 0..<width { c[r * ldc + s] = edge[r * K.nr + s] } }
     }
 }
 

@@ -21,10 +21,42 @@ extension GEMMKernel {
     /// package's `-march=x86-64-v3`): `bench/check_vectorized.sh` checks the built code.
     /// C's tile is prefetched first, so its cache misses overlap the k loop instead of stalling
     /// the final update.
+    ///
+    /// A comes through a `GEMMPanelA` source: a packed panel, or (for products with at most two
+    /// column panels, where packing A would copy each value to use it once or twice) the matrix
+    /// itself, read with strides. Each source has its own compiled kernel (the overloads below,
+    /// all in this file's object, where `bench/check_vectorized.sh` looks); the arithmetic is
+    /// the same.
+    @inline(__always)
+    static func microKernel6x16<A: GEMMPanelA>(kc: Int, a: A, b: PackedPanelB, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                               alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
+        // Resolved at compile time once A is known.
+        switch a {
+        case let a as PackedPanelA:
+            microKernel6x16(kc: kc, packed: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
+        case let a as StridedPanelA:
+            microKernel6x16(kc: kc, strided: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
+        default:
+            kernel(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
+        }
+    }
+
     @inline(never)
-    static func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, update: GEMMUpdate,
-                                bias: UnsafePointer<Float>?) {
+    static func microKernel6x16(kc: Int, packed a: PackedPanelA, b: PackedPanelB, c: UnsafeMutablePointer<Float>,
+                                ldc: Int, alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
+        kernel(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
+    }
+
+    @inline(never)
+    static func microKernel6x16(kc: Int, strided a: StridedPanelA, b: PackedPanelB, c: UnsafeMutablePointer<Float>,
+                                ldc: Int, alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
+        kernel(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
+    }
+
+    /// The kernel's body, inlined into each overload.
+    @inline(__always)
+    private static func kernel<A: GEMMPanelA>(kc: Int, a: A, b: PackedPanelB, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                              alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -38,11 +70,10 @@ extension GEMMKernel {
             row += ldc
         }
         var ap = a
-        var bp = UnsafeRawPointer(b)
+        var bp = b
         var steps = kc
         while steps > 0 {
-            let b0 = bp.load(as: SIMD8<Float>.self)
-            let b1 = bp.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let (b0, b1) = bp.load()
             var av = SIMD8<Float>(repeating: ap[0])
             c00 = c00.addingProduct(av, b0)
             c01 = c01.addingProduct(av, b1)
@@ -61,8 +92,8 @@ extension GEMMKernel {
             av = SIMD8<Float>(repeating: ap[5])
             c50 = c50.addingProduct(av, b0)
             c51 = c51.addingProduct(av, b1)
-            ap += 6
-            bp += 64
+            ap.advance()
+            bp.advance()
             steps &-= 1
         }
         if let bias {
@@ -124,4 +155,42 @@ extension GEMMKernel {
         raw.storeBytes(of: value0, toByteOffset: 0, as: SIMD8<Float>.self)
         raw.storeBytes(of: value1, toByteOffset: 32, as: SIMD8<Float>.self)
     }
+}
+
+/// Where the micro-kernel reads A: the six values of one k step (rows 0..<6 of the panel), then
+/// the next step.
+protocol GEMMPanelA {
+    /// Row `row`'s value at the current step.
+    subscript(row: Int) -> Float { get }
+    /// Moves to the next step.
+    mutating func advance()
+}
+
+/// A panel packed by `packA`: six values per step, contiguous.
+struct PackedPanelA: GEMMPanelA {
+    var pointer: UnsafePointer<Float>
+    @inline(__always) subscript(row: Int) -> Float { pointer[row] }
+    @inline(__always) mutating func advance() { pointer += GEMMKernel.mr }
+}
+
+/// Six rows of op(A) read in place: row `r` at `pointer + r * rowStride`, steps `stepStride`
+/// apart (rowStride 1 for a transposed A, whose steps are stored rows).
+struct StridedPanelA: GEMMPanelA {
+    var pointer: UnsafePointer<Float>
+    let rowStride: Int
+    let stepStride: Int
+    @inline(__always) subscript(row: Int) -> Float { pointer[row &* rowStride] }
+    @inline(__always) mutating func advance() { pointer += stepStride }
+}
+
+/// A panel of B packed by `packB`: sixteen values per step, contiguous and 64-byte aligned.
+struct PackedPanelB {
+    var pointer: UnsafeRawPointer
+    init(_ pointer: UnsafePointer<Float>) { self.pointer = UnsafeRawPointer(pointer) }
+    /// Columns 0..<8 and 8..<16 at the current step.
+    @inline(__always) func load() -> (SIMD8<Float>, SIMD8<Float>) {
+        (pointer.load(as: SIMD8<Float>.self), pointer.load(fromByteOffset: 32, as: SIMD8<Float>.self))
+    }
+    /// Moves to the next step.
+    @inline(__always) mutating func advance() { pointer += 64 }
 }

@@ -157,7 +157,10 @@ import Testing
 
     /// Shapes large enough to run in parallel: rows split, columns split (few rows), ragged,
     /// several k blocks, many claimed row blocks.
-    static let parallelShapes: [(Int, Int, Int)] = [(150, 70, 40), (8, 300, 200), (97, 211, 31), (61, 45, 530), (600, 17, 30)]
+    static let parallelShapes: [(Int, Int, Int)] = [(150, 70, 40), (8, 300, 200), (97, 211, 31), (61, 45, 530), (600, 17, 30),
+                                                    // A read in place (n <= 32, either way round), with ragged rows and
+                                                    // columns: DLRM's 13- and 16-wide layers; and few rows.
+                                                    (1000, 13, 300), (700, 32, 90), (13, 512, 600), (16, 500, 300), (17, 29, 700)]
 
     @Test(arguments: 0..<4)
     func threadCountsGiveIdenticalBits(transposeIndex: Int) {
