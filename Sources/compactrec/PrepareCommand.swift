@@ -50,6 +50,9 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "Dense transform: log1p (log(1 + max(x, 0))) or none.")
     var denseTransform: DenseTransform = .log1p
 
+    @Option(help: "Model input for a missing dense value, after the transform. The default 0 is also log1p's value for a count of 0; a value the transform never produces (e.g. -1) keeps 'missing' apart from 'zero'.")
+    var denseMissingValue: Float = 0
+
     @Option(help: "MovieLens: ratings at or above this are clicks (label 1).")
     var ratingThreshold = 4
 
@@ -84,6 +87,7 @@ struct PrepareCommand: AsyncParsableCommand {
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard minCount >= 1 else { throw ValidationError("--min-count must be at least 1") }
+        guard denseMissingValue.isFinite else { throw ValidationError("--dense-missing-value must be a finite number") }
         if format == .schema && schema == nil { throw ValidationError("--format schema needs --schema FILE") }
         if format != .schema && schema != nil { throw ValidationError("--schema is only used with --format schema") }
     }
@@ -96,6 +100,7 @@ struct PrepareCommand: AsyncParsableCommand {
         options.split = split == .random ? .random(seed: seed) : .sequential
         options.skipBadRows = skipBadRows
         options.denseTransform = denseTransform
+        options.denseMissingValue = denseMissingValue
         options.threads = threads
         options.replaceExisting = force
         let bar = ProgressBar(label: "prepare", unit: .bytes, enabled: quiet ? false : nil)
