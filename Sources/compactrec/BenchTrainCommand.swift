@@ -42,6 +42,9 @@ struct TrainBenchCommand: ParsableCommand {
     @Option(help: "Embedding width d.")
     var dim = 16
 
+    @Option(help: "MLET: train each field as an n x k table and a k x d map (k = this, at least --dim) instead of a plain table.")
+    var innerDim: Int?
+
     @Option(help: "Rows per step.")
     var batch = 4096
 
@@ -86,6 +89,7 @@ struct TrainBenchCommand: ParsableCommand {
             throw ValidationError("--dim, --batch, --threads, --steps and --repeats must be at least 1, --warmup at least 0")
         }
         if let referenceGflops, !(referenceGflops > 0) { throw ValidationError("--reference-gflops must be positive") }
+        if let innerDim, innerDim < dim { throw ValidationError("--inner-dim must be at least --dim") }
         if vocabulary != nil {
             guard dataset == nil else { throw ValidationError("--vocabulary needs synthetic data (no --dataset)") }
             guard let totals = vocabularyTotals, !totals.isEmpty else {
@@ -135,7 +139,8 @@ struct TrainBenchCommand: ParsableCommand {
         } else {
             data = TrainBenchData(synthetic: vocabularyTotal, batchSize: batch, seed: seed)
         }
-        let configuration = ModelConfiguration(kind: kind, dimension: dim)
+        var configuration = ModelConfiguration(kind: kind, dimension: dim)
+        configuration.innerDimensions = innerDim.map { k in data.cardinalities.map { _ in k } }
         let model = try data.makeModel(configuration, seed: seed)
         let step = TrainBenchStep(model: model, threads: threads)
         var losses: [Float] = []
@@ -163,7 +168,7 @@ struct TrainBenchCommand: ParsableCommand {
         let parameterBytes = model.totalParameterCount * MemoryLayout<Float>.stride
         let stateBytes = (step.sparseOptimizer.stateCount + step.denseOptimizer.stateCount) * MemoryLayout<Float>.stride
         return TrainBenchRecord(
-            model: kind.rawValue, dimension: dim, batch: batch, threads: threads,
+            model: kind.rawValue, dimension: dim, innerDimension: innerDim, batch: batch, threads: threads,
             data: dataset ?? "synthetic", embeddingRows: model.embedding.tables.reduce(0) { $0 + $1.rows },
             steps: steps, repeats: repeats, medianSamplesPerSecond: median, bestSamplesPerSecond: runs.max() ?? 0, runs: runs,
             flopsPerSample: flops, medianGFLOPs: median * flops / 1e9,
@@ -183,6 +188,7 @@ struct TrainBenchCommand: ParsableCommand {
                          "--batch", "\(batch)", "--threads", "\(threads)", "--warmup", "\(warmup)", "--steps", "\(steps)",
                          "--repeats", "\(repeats)", "--seed", "\(seed)"]
         if let dataset { arguments += ["--dataset", dataset] }
+        if let innerDim { arguments += ["--inner-dim", "\(innerDim)"] }
         if let referenceGflops { arguments += ["--reference-gflops", "\(referenceGflops)"] }
         if let vocabularyTotal { arguments += ["--vocabulary", "\(vocabularyTotal)"] }
         if breakdown { arguments.append("--breakdown") }
@@ -209,7 +215,7 @@ struct TrainBenchCommand: ParsableCommand {
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in records {
             let roofline = r.rooflineFraction.map { "\(fixed(100 * $0, 1))% of \(Int(r.rooflineSamplesPerSecond ?? 0))" } ?? "-"
-            print("| \(r.model) | \(r.embeddingRows) | \(Int(r.medianSamplesPerSecond)) | \(Int(r.bestSamplesPerSecond)) "
+            print("| \(r.model)\(r.innerDimension.map { " MLET d = \(r.dimension), k = \($0)" } ?? " d = \(r.dimension)") | \(r.embeddingRows) | \(Int(r.medianSamplesPerSecond)) | \(Int(r.bestSamplesPerSecond)) "
                   + "| \(fixed(r.flopsPerSample / 1e6, 3)) | \(fixed(r.medianGFLOPs, 1)) | \(roofline) "
                   + "| \(mebibytes(r.peakResidentBytes)) | \(mebibytes(r.parameterBytes + r.optimizerStateBytes)) |")
         }
@@ -270,6 +276,8 @@ private func peakResidentBytes() -> Int {
 struct TrainBenchRecord: Codable {
     var model: String
     var dimension: Int
+    /// MLET's inner width k (nil: plain tables).
+    var innerDimension: Int?
     var batch: Int
     var threads: Int
     var data: String
@@ -361,13 +369,19 @@ struct TrainBenchData {
         guard !batches.isEmpty else { throw ValidationError("\(dataset) has no training rows") }
     }
 
-    /// The model `configuration` describes with plain embeddings, as `ModelFactory.make` builds
-    /// it for a prepared dataset (that path is used when there is one).
+    /// The model `configuration` describes (plain or MLET embeddings), as `ModelFactory.make`
+    /// builds it for a prepared dataset (that path is used when there is one).
     func makeModel(_ configuration: ModelConfiguration, seed: UInt64) throws -> any CTRModel {
         if let store { return try ModelFactory.make(configuration, store: store, seed: seed) }
         var random = SeededRandom(seed: seed, stream: 0x30DE1)
-        let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in configuration.dimension },
+        let embedding: any EmbeddingLayer
+        if let inner = configuration.innerDimensions {
+            embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: inner, dimension: configuration.dimension,
+                                           categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+        } else {
+            embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in configuration.dimension },
                                       categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+        }
         switch configuration.kind {
         case .lr: return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)
         case .fm: return FactorizationMachine(schema: schema, cardinalities: cardinalities, embedding: embedding, random: &random)

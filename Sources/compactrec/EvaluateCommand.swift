@@ -61,7 +61,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             throw DataError.invalidOption("\(store.directory) does not have the fields and vocabulary sizes of the dataset "
                                           + "\(configuration.dataset.directory) the run was trained on; prepare it with the same vocabularies")
         }
-        let model = try ModelFactory.make(configuration.model, method: configuration.embedding, store: store, seed: configuration.options.seed)
+        let model = try ModelFactory.make(configuration.model, store: store, seed: configuration.options.seed)
         model.useThreads(threads)
         try file.weights.restore(into: model, source: weightsPath)
         let started = Date()

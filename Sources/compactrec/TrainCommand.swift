@@ -21,10 +21,16 @@ struct TrainCommand: AsyncParsableCommand {
             stops; the same command with --resume continues and ends with the same weights as an \
             uninterrupted run (same --threads).
 
+            --embedding mlet trains each field as an n x k table (k = --inner-dim) followed by a \
+            k x d linear map; best.weights holds them multiplied into one n x d table, a plain \
+            model of width d, which is what the test metrics are measured on and what evaluate \
+            reads. The checkpoint keeps the tables and maps, so --resume continues training them.
+
             Settings come from the options, else from --config FILE.yaml (the same names in \
-            snake_case: model, dim, dims, mlp, bottom_mlp, top_mlp, batch_norm, dropout, \
-            batch_size, epochs, lr, embedding_lr, optimizer, dense_optimizer, l2, seed, threads, \
-            evaluate_every, patience, log_every), else the defaults shown.
+            snake_case: model, embedding, dim, dims, inner_dim, inner_dims, mlp, bottom_mlp, \
+            top_mlp, batch_norm, dropout, batch_size, epochs, lr, lr_decay, embedding_lr, optimizer, \
+            dense_optimizer, l2, seed, threads, evaluate_every, patience, log_every), else the \
+            defaults shown.
             """
     )
 
@@ -33,7 +39,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var settings: TrainingSettingOptions
 
-    @Option(help: "Run directory for the checkpoint, best weights, metrics log and report (default: runs/<model>-<embedding>-d<dim>-seed<seed>).")
+    @Option(help: "Run directory for the checkpoint, best weights, metrics log and report (default: runs/<model>-<embedding>-d<dim>[-k<inner-dim>]-seed<seed>).")
     var output: String?
 
     @Flag(help: "Continue the run in --output from its checkpoint.")
@@ -56,8 +62,9 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
+        let inner = configuration.model.innerDimensions.map { "-k\($0.max() ?? 0)" } ?? ""
         let directory = output ?? "runs/\(configuration.model.kind.rawValue)-\(configuration.embedding.rawValue)-"
-            + "d\(configuration.model.dimension)-seed\(configuration.options.seed)"
+            + "d\(configuration.model.dimension)\(inner)-seed\(configuration.options.seed)"
         let run = TrainingRun(directory: directory, configuration: configuration, resume: resume)
         if force { run.removePreviousFiles() }
         let outcome = try TrainingSession(run: run, store: store, quiet: quiet || json).train()

@@ -21,11 +21,14 @@ struct TrainingSession {
         /// The human-readable summary on stdout.
         func printSummary() {
             let model = configuration.model
-            let widths = model.fieldDimensions.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
+            var widths = model.fieldDimensions.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
+            if let inner = model.innerDimensions { widths += ", k = \(Set(inner).sorted().map(String.init).joined(separator: "/")) folded into d" }
             print("\(model.kind.rawValue), \(configuration.embedding.rawValue) embeddings d = \(model.dimension)\(widths): "
                   + "test AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4)) on \(result.testRows) rows")
             print("  embedding parameters \(result.embeddingParams), total \(result.totalParams) "
-                  + "(\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB as Float32)")
+                  + "(\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB as Float32)"
+                  + (result.trainingEmbeddingParams != result.embeddingParams ? "; \(result.trainingEmbeddingParams) embedding parameters while training" : ""))
+            if let rank = result.effectiveRank { print("  mean effective rank of the embedding tables \(ProgressBar.fixed(rank, 2)) (of at most \(model.dimension))") }
             print("  \(result.steps) steps, \(Int(result.samplesPerSecond)) training samples/s"
                   + (result.stoppedEarly ? ", stopped early" : "")
                   + (result.bestValidationAUC.map { ", best validation AUC \(ProgressBar.fixed($0, 4))" } ?? ""))
@@ -36,9 +39,8 @@ struct TrainingSession {
     /// Trains; on Ctrl-C saves a checkpoint and throws `TrainingError.interrupted`.
     func train() throws -> Outcome {
         let configuration = run.configuration
-        let network = try ModelFactory.make(configuration.model, method: configuration.embedding, store: store,
-                                            seed: configuration.options.seed)
-        let trainer = Trainer(model: network, store: store, options: configuration.options)
+        let network = try ModelFactory.make(configuration.model, store: store, seed: configuration.options.seed)
+        let trainer = Trainer(model: network, configuration: configuration.model, store: store, options: configuration.options)
         let bar = ProgressBar(label: "train", unit: .items("samples"), enabled: quiet ? false : nil)
         interruptRequested.store(false, ordering: .relaxed)
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
@@ -61,9 +63,12 @@ struct TrainingSession {
         bar.finish()
         let result = TrainResult(
             auc: report.test.auc, logloss: report.test.logloss,
-            embeddingParams: network.embeddingParameterCount, totalParams: network.totalParameterCount,
-            modelBytes: network.totalParameterCount * MemoryLayout<Float>.size,
-            samplesPerSecond: report.samplesPerSecond, testRows: report.test.rows, steps: report.steps,
+            embeddingParams: report.embeddingParameters, totalParams: report.totalParameters,
+            modelBytes: report.totalParameters * MemoryLayout<Float>.size, samplesPerSecond: report.samplesPerSecond,
+            trainingEmbeddingParams: report.trainingEmbeddingParameters,
+            effectiveRank: report.effectiveRanks.isEmpty ? nil : report.effectiveRanks.reduce(0, +) / Double(report.effectiveRanks.count),
+            effectiveRanks: Dictionary(uniqueKeysWithValues: zip(configuration.dataset.fields, report.effectiveRanks)),
+            testRows: report.test.rows, steps: report.steps,
             bestValidationAUC: report.bestValidation?.auc, stoppedEarly: report.stoppedEarly, runDirectory: run.directory)
         try AtomicFile.write(Array(try jsonString(result).utf8) + [UInt8(ascii: "\n")], to: run.resultsPath)
         writeReport()
@@ -88,6 +93,12 @@ struct TrainResult: Codable {
     var totalParams: Int
     var modelBytes: Int
     var samplesPerSecond: Double
+    /// Embedding parameters as trained (MLET's wide tables and maps); `embeddingParams` counts
+    /// the inference form that is written and served.
+    var trainingEmbeddingParams: Int
+    /// Mean over fields of the inference tables' effective rank, and per field.
+    var effectiveRank: Double?
+    var effectiveRanks: [String: Double]
     var testRows: Int
     var steps: Int
     var bestValidationAUC: Double?
@@ -101,6 +112,9 @@ struct TrainResult: Codable {
         case modelBytes = "model_bytes"
         case samplesPerSecond = "samples_per_second"
         case testRows = "test_rows"
+        case trainingEmbeddingParams = "training_embedding_params"
+        case effectiveRank = "effective_rank"
+        case effectiveRanks = "effective_ranks"
         case bestValidationAUC = "best_validation_auc"
         case stoppedEarly = "stopped_early"
         case runDirectory = "run_directory"

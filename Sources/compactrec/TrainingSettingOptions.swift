@@ -12,8 +12,14 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: deepfm).")
     var model: ModelKind?
 
-    @Option(help: "Embedding method: \(ModelFactory.EmbeddingMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default: plain).")
+    @Option(help: "Embedding method: plain (one n x d table per field) or mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference) (default: plain).")
     var embedding: ModelFactory.EmbeddingMethod?
+
+    @Option(help: "MLET's inner width k, at least --dim (default: 64).")
+    var innerDim: Int?
+
+    @Option(help: ArgumentHelp("MLET's per-field inner widths: a YAML/JSON mapping of field name to k; other fields take --inner-dim.", valueName: "file"))
+    var innerDims: String?
 
     @Option(help: "Embedding width d (default: 16).")
     var dim: Int?
@@ -48,6 +54,9 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "Learning rate of the embedding tables (default: --lr).")
     var embeddingLR: Float?
 
+    @Option(help: "Multiply both learning rates by this after each epoch, in (0, 1] (default: 1, constant).")
+    var lrDecay: Float?
+
     @Option(help: "Embedding optimizer, sparse: \(SparseUpdateRule.allCases.map(\.rawValue).joined(separator: ", ")) (default: lazy-adam).")
     var optimizer: SparseUpdateRule?
 
@@ -75,13 +84,14 @@ struct TrainingSettingOptions: ParsableArguments {
     /// Checks the values given on the command line (the file's are checked in `resolve`).
     func validateRanges() throws {
         for (name, value) in [("--batch-size", batchSize), ("--epochs", epochs), ("--threads", threads), ("--patience", patience),
-                              ("--dim", dim), ("--evaluate-every", evaluateEvery), ("--log-every", logEvery)] {
+                              ("--dim", dim), ("--inner-dim", innerDim), ("--evaluate-every", evaluateEvery), ("--log-every", logEvery)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         for (name, value) in [("--lr", lr), ("--embedding-lr", embeddingLR)] {
             if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(name) must be a positive number") }
         }
         if let l2, !(l2 >= 0 && l2.isFinite) { throw ValidationError("--l2 must be 0 or positive") }
+        if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
         for (name, text) in [("--mlp", mlp), ("--bottom-mlp", bottomMLP), ("--top-mlp", topMLP)] {
             if let text, Self.widths(text) == nil {
@@ -114,26 +124,31 @@ struct TrainingSettingOptions: ParsableArguments {
         modelConfiguration.dropout = dropout ?? file?.dropout ?? 0
         try check(modelConfiguration.dropout >= 0 && modelConfiguration.dropout < 1, "dropout must be in [0, 1)")
         let fields = DatasetIdentity(store).fields
-        if let dims {
-            modelConfiguration.fieldDimensions = try DimensionsFile.widths(path: dims, fields: fields, defaultWidth: modelConfiguration.dimension)
-        } else if let fileDims = file?.dims {
-            switch fileDims {
-            case .inline(let mapping):
-                modelConfiguration.fieldDimensions = try DimensionsFile.widths(mapping, fields: fields, defaultWidth: modelConfiguration.dimension,
-                                                                               source: source)
-            case .file(let path):
-                let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
-                modelConfiguration.fieldDimensions = try DimensionsFile.widths(path: resolved, fields: fields, defaultWidth: modelConfiguration.dimension)
-            }
-        }
+        modelConfiguration.fieldDimensions = try Self.fieldWidths(option: dims, file: file?.dims, source: source, fields: fields,
+                                                                  defaultWidth: modelConfiguration.dimension)
         if modelConfiguration.fieldDimensions?.allSatisfy({ $0 == modelConfiguration.dimension }) == true {
             modelConfiguration.fieldDimensions = nil
+        }
+        let method = embedding ?? file?.embedding ?? .plain
+        let innerWidth = innerDim ?? file?.innerDim ?? 64
+        switch method {
+        case .plain:
+            if innerDim != nil || innerDims != nil {
+                throw ValidationError("--inner-dim and --inner-dims are MLET's; add --embedding mlet")
+            }
+        case .mlet:
+            try check(innerWidth >= modelConfiguration.dimension, "inner_dim (\(innerWidth)) must be at least dim (\(modelConfiguration.dimension))")
+            modelConfiguration.innerDimensions = try Self.fieldWidths(option: innerDims, file: file?.innerDims, source: source,
+                                                                      fields: fields, defaultWidth: innerWidth)
+                ?? fields.map { _ in innerWidth }
         }
         var options = TrainingOptions()
         options.batchSize = batchSize ?? file?.batchSize ?? options.batchSize
         options.epochs = epochs ?? file?.epochs ?? options.epochs
         options.learningRate = lr ?? file?.lr ?? options.learningRate
         options.embeddingLearningRate = embeddingLR ?? file?.embeddingLR
+        options.learningRateDecay = lrDecay ?? file?.lrDecay
+        try check((options.learningRateDecay ?? 1) > 0 && (options.learningRateDecay ?? 1) <= 1, "lr_decay must be in (0, 1]")
         options.sparseRule = optimizer ?? file?.optimizer ?? options.sparseRule
         options.denseRule = denseOptimizer ?? file?.denseOptimizer ?? options.denseRule
         options.embeddingL2 = l2 ?? file?.l2 ?? options.embeddingL2
@@ -147,7 +162,22 @@ struct TrainingSettingOptions: ParsableArguments {
         try check(options.learningRate > 0 && options.learningRate.isFinite && (options.embeddingLearningRate ?? 1) > 0,
                   "lr and embedding_lr must be positive")
         try check(options.embeddingL2 >= 0, "l2 must be 0 or positive")
-        return RunConfiguration(model: modelConfiguration, embedding: embedding ?? file?.embedding ?? .plain, options: options,
-                                dataset: DatasetIdentity(store))
+        return RunConfiguration(model: modelConfiguration, embedding: method, options: options, dataset: DatasetIdentity(store))
+    }
+
+    /// Per-field widths from a file named on the command line, else from the experiment file's
+    /// mapping or file (a relative path is relative to the experiment file); nil if neither.
+    private static func fieldWidths(option: String?, file: ExperimentFile.FieldWidths?, source: String, fields: [String],
+                                    defaultWidth: Int) throws -> [Int]? {
+        if let option { return try DimensionsFile.widths(path: option, fields: fields, defaultWidth: defaultWidth) }
+        switch file {
+        case .none:
+            return nil
+        case .inline(let mapping):
+            return try DimensionsFile.widths(mapping, fields: fields, defaultWidth: defaultWidth, source: source)
+        case .file(let path):
+            let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
+            return try DimensionsFile.widths(path: resolved, fields: fields, defaultWidth: defaultWidth)
+        }
     }
 }

@@ -18,8 +18,38 @@ public protocol EmbeddingLayer: AnyObject {
     var denseParameters: [DenseParameter] { get }
     /// Embedding parameters counted as the method trains them.
     var parameterCount: Int { get }
-    /// The plain per-field tables that inference uses (what is exported and served).
-    func inferenceTables() -> [EmbeddingTable]
+    /// Cores the gather, the scatter and any projections may use (any count gives the same
+    /// result).
+    var threads: Int { get set }
+    /// The form inference uses (what is evaluated at the end of training, exported and served):
+    /// the same function of the ids, stored as small as the method allows.
+    func inferenceForm() -> EmbeddingInferenceForm
+}
+
+/// An embedding layer's inference form: per-field tables, and the k -> d projections kept where
+/// a table narrower than d plus its projection is smaller than the folded n x d table.
+///
+/// `ModelFactory` builds exactly this structure from `widths` with `.plain` embeddings (a
+/// `FullEmbedding`, or a `ProjectedEmbedding` where some width differs from d in a model that
+/// needs equal widths), so the weights load into it as they are.
+public struct EmbeddingInferenceForm {
+    /// Per field, the width of its inference table.
+    public var widths: [Int]
+    /// Per field, its table.
+    public var tables: [EmbeddingTable]
+    /// The kept projections, in field order (one per field whose width differs from d in a
+    /// projected layer).
+    public var projections: [Matrix]
+
+    /// A form of `tables` (their widths) and the kept `projections`.
+    public init(tables: [EmbeddingTable], projections: [Matrix]) {
+        widths = tables.map(\.dimension)
+        self.tables = tables
+        self.projections = projections
+    }
+
+    /// Values in the tables and projections.
+    public var parameterCount: Int { tables.reduce(0) { $0 + $1.parameterCount } + projections.reduce(0) { $0 + $1.count } }
 }
 
 extension EmbeddingLayer {

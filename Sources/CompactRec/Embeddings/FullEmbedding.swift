@@ -49,8 +49,8 @@ public final class FullEmbedding: EmbeddingLayer {
     /// Rows x width summed over tables.
     public var parameterCount: Int { tables.reduce(0) { $0 + $1.parameterCount } }
 
-    /// The tables themselves.
-    public func inferenceTables() -> [EmbeddingTable] { tables }
+    /// The tables themselves: a plain table is its own inference form.
+    public func inferenceForm() -> EmbeddingInferenceForm { EmbeddingInferenceForm(tables: tables, projections: []) }
 
     /// Gathers each row's field vectors side by side.
     ///

@@ -1,11 +1,19 @@
 /// "Table, then projection": each field's rows have their own width k, and a learned linear map
-/// k -> d brings every field to the common width d that an interaction (FM, DeepFM's FM part,
-/// DLRM's dot products) needs.
+/// k -> d (no bias, no nonlinearity) brings every field to the common width d.
 ///
-/// Mixed dimensions and AutoDim's retraining use it with k < d for some fields (a field whose k
-/// already equals d keeps its rows as they are, with no projection); MLET uses it with k > d
-/// and folds the map into the rows for inference. Either way the inference form is a plain
-/// n x d table per field: each row times its field's projection.
+/// One module serves three methods:
+/// - MLET (multi-layer embedding training): k > d for every field. Training the factorised
+///   pair favours low effective rank, which is the method's point; for inference the map is
+///   multiplied into the rows, leaving a plain n x d table.
+/// - Mixed dimensions and AutoDim's retraining: k < d for some fields, where an interaction
+///   (FM, DeepFM's FM part, DLRM's dot products) needs equal widths. A small table plus its
+///   projection is what keeps these models small, so inference keeps the projection.
+/// - A field whose k equals d keeps its rows as they are, with no projection.
+///
+/// Initialisation: rows N(0, standardDeviation^2), as a plain table's; projection entries
+/// N(0, 1/k). Each output entry is then a sum of k products with variance
+/// standardDeviation^2 / k each, so the vectors start with exactly the per-entry variance of a
+/// plain table of width d (interaction terms start as small as a plain model's), whatever k is.
 public final class ProjectedEmbedding: EmbeddingLayer {
     /// The per-field tables (width k each) and their gathering.
     public let rows: FullEmbedding
@@ -13,8 +21,11 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     public let projections: [DenseParameter?]
     /// The common output width d.
     public let dimension: Int
-    /// Cores the projection GEMMs may use.
-    public var threads = 1
+    /// Cores the gather, the scatter and the projection GEMMs may use.
+    public var threads: Int {
+        get { rows.threads }
+        set { rows.threads = newValue }
+    }
     private var fieldRows: [Matrix]
     private var fieldRowGradients: [Matrix]
     private var projected = Matrix(rows: 0, columns: 0)
@@ -24,7 +35,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     private var rowOffsets: [Int]
 
     /// Tables of widths `widths` for fields of `cardinalities` (schema order), each projected to
-    /// `dimension`; rows start N(0, standardDeviation^2), projections Glorot-uniform.
+    /// `dimension`; rows start N(0, standardDeviation^2), projections N(0, 1/k).
     public init(cardinalities: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
                 standardDeviation: Float = 0.01, random: inout SeededRandom) {
         precondition(dimension >= 1 && widths.allSatisfy { $0 >= 1 }, "ProjectedEmbedding: widths must be positive")
@@ -33,8 +44,8 @@ public final class ProjectedEmbedding: EmbeddingLayer {
         self.dimension = dimension
         projections = zip(names, widths).map { name, k in
             guard k != dimension else { return nil }
-            let limit = (6 / Float(k + dimension)).squareRoot()
-            return DenseParameter(name: "\(name).projection", value: .uniform(rows: k, columns: dimension, limit: limit, random: &random))
+            let value = Matrix.gaussian(rows: k, columns: dimension, standardDeviation: (1 / Float(k)).squareRoot(), random: &random)
+            return DenseParameter(name: "\(name).projection", value: value)
         }
         fieldRows = widths.map { Matrix(rows: 0, columns: $0) }
         fieldRowGradients = fieldRows
@@ -60,15 +71,29 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     /// Table rows x k plus k x d per projection.
     public var parameterCount: Int { rows.parameterCount + denseParameters.reduce(0) { $0 + $1.value.count } }
 
-    /// Each field's rows times its projection: n x d tables.
-    public func inferenceTables() -> [EmbeddingTable] {
-        zip(rows.tables, projections).map { table, projection in
-            guard let projection else { return table }
-            let folded = Matrix(rows: table.rows, columns: table.dimension, values: table.weights)
+    /// Per field, the smaller of two equal functions: the rows times the projection folded into
+    /// one n x d table (always, for MLET's k > d), or the n x k table and its k x d projection
+    /// (when n k + k d < n d, as for AutoDim's narrow fields).
+    public func inferenceForm() -> EmbeddingInferenceForm {
+        var tables: [EmbeddingTable] = []
+        var kept: [Matrix] = []
+        for (table, projection) in zip(rows.tables, projections) {
+            guard let projection else {
+                tables.append(table)
+                continue
+            }
+            let k = table.dimension
+            if table.rows * k + k * dimension < table.rows * dimension {
+                tables.append(table)
+                kept.append(projection.value)
+                continue
+            }
+            let factor = Matrix(rows: table.rows, columns: k, values: table.weights)
             var product = Matrix(rows: table.rows, columns: dimension)
-            GEMM.multiply(folded, projection.value, into: &product, threads: threads)
-            return EmbeddingTable(name: table.name, rows: table.rows, dimension: dimension, weights: product.storage)
+            GEMM.multiply(factor, projection.value, into: &product, threads: threads)
+            tables.append(EmbeddingTable(name: table.name, rows: table.rows, dimension: dimension, weights: product.values))
         }
+        return EmbeddingInferenceForm(tables: tables, projections: kept)
     }
 
     /// Gathers each field's rows and projects them to d.

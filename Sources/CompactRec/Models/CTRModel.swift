@@ -52,6 +52,10 @@ public struct ModelConfiguration: Sendable, Codable, Equatable {
     /// whose interaction needs equal widths (FM, DeepFM, DLRM) project each field to
     /// `dimension`; Wide & Deep concatenates the fields as they are.
     public var fieldDimensions: [Int]?
+    /// MLET: per-field inner widths k (schema order; each at least `dimension`). Each field is
+    /// trained as an n x k table followed by a k x d linear map, multiplied into one n x d table
+    /// for inference. Nil: the fields' tables are trained directly.
+    public var innerDimensions: [Int]?
     /// Hidden widths of DeepFM's and Wide & Deep's MLP.
     public var mlp: [Int] = [400, 400, 400]
     /// DLRM's bottom MLP hidden widths (its last layer has width d).

@@ -45,6 +45,7 @@ public final class DLRM: CTRModel {
 
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
+        embedding.threads = threads
         bottom.threads = threads
         interaction.threads = threads
         top.threads = threads

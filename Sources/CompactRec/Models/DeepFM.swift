@@ -32,6 +32,7 @@ public final class DeepFM: CTRModel {
 
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
+        embedding.threads = threads
         linear.useThreads(threads)
         interaction.threads = threads
         deep.useThreads(threads)

@@ -27,6 +27,7 @@ public final class FactorizationMachine: CTRModel {
 
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
+        embedding.threads = threads
         linear.useThreads(threads)
         interaction.threads = threads
     }

@@ -25,8 +25,11 @@ public final class FirstOrderTerm {
         fieldGradient = Matrix(rows: 0, columns: cardinalities.count)
     }
 
-    /// Sets the dense layer's kernel threads.
-    public func useThreads(_ threads: Int) { denseLinear?.threads = threads }
+    /// Sets the kernel threads of the dense layer and of the weight gather and scatter.
+    public func useThreads(_ threads: Int) {
+        denseLinear?.threads = threads
+        weights.threads = threads
+    }
 
     /// The dense weights and the bias.
     public var parameters: [DenseParameter] { denseLinear?.parameters ?? bias.map { [$0] } ?? [] }

@@ -20,7 +20,9 @@ public final class LogisticRegression: CTRModel {
     public var trainingStates: [any TrainingState] { [] }
 
     /// Kernel threads.
-    public func useThreads(_ threads: Int) { linear.useThreads(threads) }
+    public func useThreads(_ threads: Int) {
+        linear.useThreads(threads)
+    }
     /// Logits.
     public func forward(_ batch: Batch, training: Bool) -> Matrix { linear.forward(batch, training: training) }
     /// Gradients.

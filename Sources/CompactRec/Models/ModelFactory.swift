@@ -4,10 +4,15 @@ public enum ModelFactory {
     public enum EmbeddingMethod: String, Sendable, Codable, CaseIterable {
         /// One plain table per field (FDE).
         case plain
+        /// Multi-layer embedding training: an n x k table and a k x d map per field, folded
+        /// into an n x d table for inference (`ModelConfiguration.innerDimensions`).
+        case mlet
     }
 
-    /// A `configuration.kind` model with `method` embeddings of width `configuration.dimension`.
-    public static func make(_ configuration: ModelConfiguration, method: EmbeddingMethod = .plain, store: ColumnStore,
+    /// A `configuration.kind` model with embeddings of width `configuration.dimension`: MLET's
+    /// table-then-projection when `configuration.innerDimensions` is set, else plain tables
+    /// (of `configuration.fieldDimensions` widths where given).
+    public static func make(_ configuration: ModelConfiguration, store: ColumnStore,
                             seed: UInt64) throws(DataError) -> any CTRModel {
         guard configuration.dimension >= 1 else { throw .invalidOption("--dim must be at least 1") }
         let schema = store.schema
@@ -19,7 +24,20 @@ public enum ModelFactory {
         }
         let needsEqualWidths = [.fm, .deepfm, .dlrm].contains(configuration.kind)
         let embedding: any EmbeddingLayer
-        if needsEqualWidths && widths.contains(where: { $0 != configuration.dimension }) {
+        if let inner = configuration.innerDimensions {
+            guard configuration.kind != .lr else {
+                throw .invalidOption("logistic regression has no embeddings for MLET to train; use --model fm, wd, deepfm or dlrm")
+            }
+            guard configuration.fieldDimensions == nil else {
+                throw .invalidOption("--dims and --embedding mlet: MLET folds every field to --dim; give per-field inner widths with --inner-dims instead")
+            }
+            guard inner.count == cardinalities.count, inner.allSatisfy({ $0 >= configuration.dimension }) else {
+                throw .invalidOption("MLET inner widths: \(inner.count) given for \(cardinalities.count) embedded fields; "
+                                     + "each must be at least --dim (\(configuration.dimension))")
+            }
+            embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: inner, dimension: configuration.dimension,
+                                           categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+        } else if needsEqualWidths && widths.contains(where: { $0 != configuration.dimension }) {
             embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: widths, dimension: configuration.dimension,
                                            categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
         } else {

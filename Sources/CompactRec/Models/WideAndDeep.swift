@@ -28,6 +28,7 @@ public final class WideAndDeep: CTRModel {
 
     /// Kernel threads.
     public func useThreads(_ threads: Int) {
+        embedding.threads = threads
         linear.useThreads(threads)
         deep.useThreads(threads)
     }

@@ -17,6 +17,9 @@ import Yams
 /// lr: 0.001
 /// dims: dims.yaml        # or an inline mapping {C1: 8, C2: 16}
 /// ```
+///
+/// MLET: `embedding: mlet`, `inner_dim: 64`, and optionally `inner_dims` (a mapping or a file,
+/// like `dims`) for per-field inner widths.
 public struct ExperimentFile: Codable, Sendable, Equatable {
     /// `lr`, `fm`, `wd`, `deepfm` or `dlrm`.
     public var model: ModelKind?
@@ -26,12 +29,16 @@ public struct ExperimentFile: Codable, Sendable, Equatable {
     public var dim: Int?
     /// Per-field widths: a mapping, or a path to a dims file (relative to this file).
     public var dims: FieldWidths?
+    /// MLET's inner width k, and per-field inner widths (a mapping or a file).
+    public var innerDim: Int?, innerDims: FieldWidths?
     /// MLP hidden widths (DeepFM, Wide & Deep); DLRM's bottom and top hidden widths.
     public var mlp: [Int]?, bottomMLP: [Int]?, topMLP: [Int]?
     /// BatchNorm in the MLPs, and their dropout rate.
     public var batchNorm: Bool?, dropout: Float?
     /// Training settings.
     public var batchSize: Int?, epochs: Int?, lr: Float?, embeddingLR: Float?, l2: Float?
+    /// Per-epoch learning-rate factor.
+    public var lrDecay: Float?
     /// Optimizers: sparse (`lazy-adam`, `rowwise-adagrad`, `sgd`) and dense (`adam`, `sgd`).
     public var optimizer: SparseUpdateRule?, denseOptimizer: DenseUpdateRule?
     /// Seed, threads, evaluation interval, patience and metrics-log interval.
@@ -68,7 +75,7 @@ public struct ExperimentFile: Codable, Sendable, Equatable {
         case model, embedding, dim, dims, mlp, dropout, epochs, lr, l2, optimizer, seed, threads, patience
         case bottomMLP = "bottom_mlp", topMLP = "top_mlp", batchNorm = "batch_norm", batchSize = "batch_size"
         case embeddingLR = "embedding_lr", denseOptimizer = "dense_optimizer", evaluateEvery = "evaluate_every"
-        case logEvery = "log_every"
+        case logEvery = "log_every", innerDim = "inner_dim", innerDims = "inner_dims", lrDecay = "lr_decay"
     }
 
     /// Reads the file at `path`; unknown keys are errors (a misspelt setting must not be ignored).

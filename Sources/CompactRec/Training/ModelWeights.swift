@@ -32,6 +32,14 @@ public struct ModelWeights: Sendable {
             && zip(dense, modelDense).allSatisfy { $0.rows == $1.value.rows && $0.columns == $1.value.columns }
     }
 
+    /// Whether `other` has exactly these shapes (tables, parameters and states).
+    public func hasShapes(of other: ModelWeights) -> Bool {
+        tables.count == other.tables.count && dense.count == other.dense.count
+            && zip(states, other.states).allSatisfy { $0.count == $1.count } && states.count == other.states.count
+            && zip(tables, other.tables).allSatisfy { $0.rows == $1.rows && $0.dimension == $1.dimension }
+            && zip(dense, other.dense).allSatisfy { $0.rows == $1.rows && $0.columns == $1.columns }
+    }
+
     /// Copies the values into `model`; `source` names the file in the error if shapes differ.
     public func restore(into model: any CTRModel, source: String) throws(TrainingError) {
         guard fits(model) else {

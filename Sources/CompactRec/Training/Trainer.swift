@@ -4,6 +4,13 @@
 public final class Trainer {
     /// The model being trained.
     public let model: any CTRModel
+    /// What `model` was built from (the inference form's configuration derives from it).
+    public let modelConfiguration: ModelConfiguration
+    /// After `fit`: the best weights in inference form, as a model (the training model itself
+    /// when the inference form is the trained one, e.g. for plain tables).
+    public private(set) var bestModel: (any CTRModel)?
+    /// After `fit`: the inference form of the best weights (what `best.weights` holds).
+    public private(set) var bestInference: InferenceModel?
     /// The dataset.
     public let store: ColumnStore
     /// The settings.
@@ -16,9 +23,10 @@ public final class Trainer {
     var step: Int { cursor.step }
     private var batch: Batch
 
-    /// A trainer for `model` on `store`.
-    public init(model: any CTRModel, store: ColumnStore, options: TrainingOptions) {
+    /// A trainer for `model`, built by `ModelFactory` from `configuration`, on `store`.
+    public init(model: any CTRModel, configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions) {
         self.model = model
+        modelConfiguration = configuration
         self.store = store
         self.options = options
         sparseOptimizer = SparseOptimizer(rule: options.sparseRule, tables: model.sparseTables,
@@ -42,9 +50,27 @@ public final class Trainer {
         return value
     }
 
-    /// AUC and logloss of the model on `part`.
+    /// AUC and logloss of the model being trained on `part`.
     public func evaluate(_ part: SplitPart) throws(TrainingError) -> Evaluation {
         try Evaluation.measure(model, on: store, part: part, batchSize: options.batchSize)
+    }
+
+    /// The model `form` describes: the training model itself when the form is the trained one,
+    /// else a model built for it.
+    func model(holding form: InferenceModel, source: String) throws(TrainingError) -> any CTRModel {
+        if form.isForm(of: modelConfiguration) {
+            try form.weights.restore(into: model, source: source)
+            return model
+        }
+        do {
+            let built = try form.makeModel(store: store, source: source)
+            built.useThreads(options.threads)
+            return built
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw .badCheckpoint(path: source, reason: error.localizedDescription)
+        }
     }
 }
 
@@ -66,8 +92,16 @@ public struct TrainingProgress: Sendable {
 
 /// What a finished training run measured.
 public struct TrainingReport: Sendable, Codable {
-    /// Test metrics of the restored best model.
+    /// Test metrics of the best weights in inference form (MLET folded).
     public var test: Evaluation
+    /// Embedding parameters of the inference form (what is exported and served).
+    public var embeddingParameters: Int
+    /// All parameters of the inference form.
+    public var totalParameters: Int
+    /// Embedding parameters as trained (MLET's wide tables and maps).
+    public var trainingEmbeddingParameters: Int
+    /// Per embedded field (schema order): the effective rank of its inference table.
+    public var effectiveRanks: [Double]
     /// Best validation metrics.
     public var bestValidation: Evaluation?
     /// Every validation evaluation, in order.
@@ -91,7 +125,7 @@ extension Trainer {
     /// trainer saves a checkpoint and throws `TrainingError.interrupted`.
     public func fit(run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
                     shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingReport {
-        var best: ModelWeights?
+        var best: InferenceModel?
         var log: MetricsLogWriter?
         if let run {
             try run.prepare()
@@ -109,6 +143,7 @@ extension Trainer {
         let epochs = max(1, options.epochs)
         training: while !cursor.stoppedEarly && cursor.epoch <= epochs {
             loader.startEpoch(cursor.epoch)
+            (denseOptimizer.learningRate, sparseOptimizer.learningRate) = options.learningRates(epoch: cursor.epoch)
             loader.skip(batches: cursor.batchesDone)
             while loader.next(into: &batch) {
                 let started = monotonicSeconds()
@@ -150,17 +185,23 @@ extension Trainer {
             try logTraining(to: log)
             _ = try evaluateAndSave(run: run, log: log, best: &best)
         }
-        try best?.restore(into: model, source: run?.bestWeightsPath ?? "best weights")
-        let test = try evaluate(.test)
-        let report = TrainingReport(test: test, bestValidation: cursor.best, validationHistory: cursor.history, steps: step,
+        let form = best ?? InferenceModel(model, configuration: modelConfiguration)
+        let final = try model(holding: form, source: run?.bestWeightsPath ?? "best weights")
+        bestModel = final
+        bestInference = form
+        let test = try Evaluation.measure(final, on: store, part: .test, batchSize: options.batchSize)
+        let report = TrainingReport(test: test, embeddingParameters: form.embeddingParameterCount, totalParameters: form.totalParameterCount,
+                                    trainingEmbeddingParameters: model.embeddingParameterCount,
+                                    effectiveRanks: final.embedding.tables.map(EffectiveRank.of),
+                                    bestValidation: cursor.best, validationHistory: cursor.history, steps: step,
                                     samplesPerSecond: cursor.samplesPerSecond, stoppedEarly: cursor.stoppedEarly)
         if let log {
             var end = record(.end)
             (end.auc, end.logloss, end.samplesPerSecond, end.samples) = (test.auc, test.logloss, report.samplesPerSecond, cursor.samples)
             end.model = run?.configuration.model.kind.rawValue
-            end.embeddingParams = model.embeddingParameterCount
-            end.totalParams = model.totalParameterCount
-            end.modelBytes = model.totalParameterCount * MemoryLayout<Float>.size
+            end.embeddingParams = form.embeddingParameterCount
+            end.totalParams = form.totalParameterCount
+            end.modelBytes = form.totalParameterCount * MemoryLayout<Float>.size
             end.stoppedEarly = cursor.stoppedEarly
             try log.append(end)
         }
@@ -169,13 +210,13 @@ extension Trainer {
 
     /// Evaluates on validation, keeps the weights if they are the best so far, updates early
     /// stopping, logs, and (with a run) writes the best weights and a checkpoint.
-    private func evaluateAndSave(run: TrainingRun?, log: MetricsLogWriter?, best: inout ModelWeights?) throws(TrainingError) -> Evaluation {
+    private func evaluateAndSave(run: TrainingRun?, log: MetricsLogWriter?, best: inout InferenceModel?) throws(TrainingError) -> Evaluation {
         let evaluation = try evaluate(.validation)
         cursor.history.append(evaluation)
         cursor.historySteps.append(step)
         let improved = cursor.best.map { evaluation.auc > $0.auc } ?? true
         if improved {
-            best = ModelWeights(model)
+            best = InferenceModel(model, configuration: modelConfiguration)
             cursor.best = evaluation
             cursor.bestStep = step
             cursor.sinceBest = 0
@@ -188,7 +229,9 @@ extension Trainer {
         try log?.append(line)
         if let run {
             if improved, let best {
-                try WeightsFile(configuration: run.configuration, step: step, validation: evaluation, weights: best)
+                var inference = run.configuration
+                (inference.model, inference.embedding) = (best.configuration, .plain)
+                try WeightsFile(configuration: inference, step: step, validation: evaluation, weights: best.weights)
                     .write(to: run.bestWeightsPath)
             }
             try saveCheckpoint(run)
@@ -197,8 +240,8 @@ extension Trainer {
     }
 
     /// Restores the checkpoint of `run` into the model, the optimizers and the cursor; returns
-    /// the best weights so far (from `best.weights`).
-    private func resume(from run: TrainingRun) throws(TrainingError) -> ModelWeights? {
+    /// the best weights so far (from `best.weights`, in inference form).
+    private func resume(from run: TrainingRun) throws(TrainingError) -> InferenceModel? {
         let checkpoint = try Checkpoint.read(from: run.checkpointPath)
         let differences = run.configuration.differencesBlockingResume(from: checkpoint.configuration)
         guard differences.isEmpty else { throw .resumeMismatch(path: run.checkpointPath, differences: differences) }
@@ -209,11 +252,13 @@ extension Trainer {
         cursor = checkpoint.cursor
         guard let bestStep = cursor.bestStep else { return nil }
         let file = try WeightsFile.read(from: run.bestWeightsPath)
-        guard file.header.step == bestStep, file.weights.fits(model) else {
+        var form = InferenceModel(model, configuration: modelConfiguration)
+        guard file.header.step == bestStep, file.weights.hasShapes(of: form.weights) else {
             throw .badCheckpoint(path: run.bestWeightsPath, reason: "these weights are from step \(file.header.step), "
                                  + "the checkpoint's best is from step \(bestStep)")
         }
-        return file.weights
+        form.weights = file.weights
+        return form
     }
 
     private func saveCheckpoint(_ run: TrainingRun) throws(TrainingError) {
@@ -242,13 +287,14 @@ extension Trainer {
         let model = configuration.model
         let options = configuration.options
         var parts = ["\(model.kind.rawValue)", "\(configuration.embedding.rawValue) embeddings d = \(model.dimension)"]
+        if let inner = model.innerDimensions { parts.append("k = \(Set(inner).sorted().map(String.init).joined(separator: "/"))") }
         if model.fieldDimensions != nil { parts.append("per-field widths") }
         if [.wd, .deepfm].contains(model.kind) { parts.append("MLP \(model.mlp.map(String.init).joined(separator: "-"))") }
         if model.kind == .dlrm {
             parts.append("bottom \(model.bottomMLP.map(String.init).joined(separator: "-")), top \(model.topMLP.map(String.init).joined(separator: "-"))")
         }
         parts.append("batch \(options.batchSize)")
-        parts.append("lr \(options.learningRate)")
+        parts.append("lr \(options.learningRate)" + (options.learningRateDecay.map { " x \($0) per epoch" } ?? ""))
         parts.append("\(options.epochs) epoch\(options.epochs == 1 ? "" : "s")")
         parts.append("seed \(options.seed)")
         parts.append("dataset \(configuration.dataset.directory)")

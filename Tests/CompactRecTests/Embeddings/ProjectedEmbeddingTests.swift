@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ProjectedEmbeddingTests {
     /// The folded inference tables give exactly the vectors training computes (row x projection).
-    @Test func inferenceTablesReproduceTheForwardPass() throws {
+    @Test func foldedTablesReproduceTheForwardPass() throws {
         var random = SeededRandom(seed: 4)
         let layer = ProjectedEmbedding(cardinalities: [6, 5, 7], widths: [2, 4, 9], dimension: 4, categoricalCount: 3,
                                        names: ["a", "b", "c"], standardDeviation: 0.5, random: &random)
@@ -14,7 +14,18 @@ import Testing
         let ids: [UInt32] = [0, 1, 2, 5, 4, 6, 3, 0, 0]
         let batch = Batch(labels: [0, 1, 0], dense: Matrix(rows: 3, columns: 0), ids: ids, categoricalCount: 3)
         let output = layer.forward(batch, training: false)
-        let tables = layer.inferenceTables()
+        let form = layer.inferenceForm()
+        // Field a (k = 2 < d) keeps its projection: 6 x 2 + 2 x 4 = 20 values are fewer than the
+        // folded 6 x 4 = 24. Field b (k = d) has none; field c (k > d) is folded.
+        #expect(form.widths == [2, 4, 4])
+        #expect(form.projections.count == 1)
+        #expect(form.parameterCount == 6 * 2 + 2 * 4 + 5 * 4 + 7 * 4)
+        #expect(form.tables[0].weights == layer.tables[0].weights)
+        // Fold a's kept projection here, to compare every field as an n x d table below.
+        let folded = (0..<6).flatMap { r in
+            (0..<4).map { j in (0..<2).reduce(Float(0)) { $0 + layer.tables[0].weights[r * 2 + $1] * form.projections[0][$1, j] } }
+        }
+        let tables = [EmbeddingTable(name: "a", rows: 6, dimension: 4, weights: folded), form.tables[1], form.tables[2]]
         #expect(tables.map(\.dimension) == [4, 4, 4])
         #expect(tables.map(\.rows) == [6, 5, 7])
         for b in 0..<3 {

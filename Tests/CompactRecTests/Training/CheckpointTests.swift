@@ -4,12 +4,14 @@ import Testing
 
 /// Checkpoints, resume and the run directory's files.
 @Suite struct CheckpointTests {
-    static func configuration(_ store: ColumnStore, options: TrainingOptions, batchNorm: Bool = false) -> RunConfiguration {
+    static func configuration(_ store: ColumnStore, options: TrainingOptions, batchNorm: Bool = false,
+                              mlet: Bool = false) -> RunConfiguration {
         var model = ModelConfiguration(kind: .deepfm, dimension: 8)
         model.mlp = [32, 16]
         model.batchNorm = batchNorm
         model.dropout = batchNorm ? 0.1 : 0
-        return RunConfiguration(model: model, embedding: .plain, options: options, dataset: DatasetIdentity(store))
+        if mlet { model.innerDimensions = store.manifest.fields.compactMap(\.cardinality).map { _ in 24 } }
+        return RunConfiguration(model: model, embedding: mlet ? .mlet : .plain, options: options, dataset: DatasetIdentity(store))
     }
 
     static func options() -> TrainingOptions {
@@ -29,28 +31,29 @@ import Testing
     }
 
     /// Interrupting after `stopAt` steps and resuming ends with the same weights, metrics and
-    /// BatchNorm/dropout state as an uninterrupted run.
-    @Test(arguments: [(10, false), (21, true)])
-    func resumeEndsWithTheSameWeights(stopAt: Int, batchNorm: Bool) throws {
+    /// BatchNorm/dropout state as an uninterrupted run; for MLET, the checkpoint keeps the wide
+    /// tables and maps, while `best.weights` holds the folded tables the final test reads.
+    @Test(arguments: [(10, false, false), (21, true, false), (13, false, true)])
+    func resumeEndsWithTheSameWeights(stopAt: Int, batchNorm: Bool, mlet: Bool) throws {
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (store, _) = try TrainerTests.dataset(in: directory)
-        let configuration = Self.configuration(store, options: Self.options(), batchNorm: batchNorm)
+        let configuration = Self.configuration(store, options: Self.options(), batchNorm: batchNorm, mlet: mlet)
 
         let whole = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let wholeRun = TrainingRun(directory: directory + "/whole", configuration: configuration, resume: false)
-        let expected = try Trainer(model: whole, store: store, options: configuration.options).fit(run: wholeRun)
+        let expected = try Trainer(model: whole, configuration: configuration.model, store: store, options: configuration.options).fit(run: wholeRun)
 
         let run = TrainingRun(directory: directory + "/parts", configuration: configuration, resume: false)
         let first = try ModelFactory.make(configuration.model, store: store, seed: 1)
-        let interrupted = Trainer(model: first, store: store, options: configuration.options)
+        let interrupted = Trainer(model: first, configuration: configuration.model, store: store, options: configuration.options)
         #expect(throws: TrainingError.interrupted(step: stopAt, checkpoint: run.checkpointPath)) {
             _ = try interrupted.fit(run: run, shouldStop: { interrupted.cursor.step == stopAt })
         }
         // A fresh process: a new model with other initial weights, restored from the checkpoint.
         let second = try ModelFactory.make(configuration.model, store: store, seed: 99)
         let resumed = TrainingRun(directory: run.directory, configuration: configuration, resume: true)
-        let report = try Trainer(model: second, store: store, options: configuration.options).fit(run: resumed)
+        let report = try Trainer(model: second, configuration: configuration.model, store: store, options: configuration.options).fit(run: resumed)
 
         #expect(report.test == expected.test)
         #expect(report.validationHistory == expected.validationHistory)
@@ -74,7 +77,7 @@ import Testing
         let configuration = Self.configuration(store, options: Self.options())
         let model = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
-        let report = try Trainer(model: model, store: store, options: configuration.options).fit(run: run)
+        let report = try Trainer(model: model, configuration: configuration.model, store: store, options: configuration.options).fit(run: run)
         let file = try WeightsFile.read(from: run.bestWeightsPath)
         #expect(file.header.validation == report.bestValidation)
         #expect(file.header.configuration == configuration)
@@ -92,18 +95,18 @@ import Testing
         let configuration = Self.configuration(store, options: options)
         let fresh = TrainingRun(directory: directory + "/run", configuration: configuration, resume: true)
         #expect(throws: TrainingError.nothingToResume(directory: fresh.directory)) {
-            _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), store: store, options: options).fit(run: fresh)
+            _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: options).fit(run: fresh)
         }
         let run = TrainingRun(directory: fresh.directory, configuration: configuration, resume: false)
-        let report = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), store: store, options: options).fit(run: run)
+        let report = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: options).fit(run: run)
         #expect(throws: TrainingError.runExists(directory: run.directory, step: report.steps)) {
-            _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), store: store, options: options).fit(run: run)
+            _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: options).fit(run: run)
         }
         // Resuming with another batch size would not continue the same training.
         var other = options
         other.batchSize = 256
         let mismatched = TrainingRun(directory: run.directory, configuration: Self.configuration(store, options: other), resume: true)
-        #expect { _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), store: store, options: other).fit(run: mismatched) }
+        #expect { _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: other).fit(run: mismatched) }
             throws: { error in
                 guard case .resumeMismatch(_, let differences) = error as? TrainingError else { return false }
                 return differences == ["--batch-size (512 in the checkpoint)"]
@@ -155,7 +158,7 @@ import Testing
         let configuration = Self.configuration(store, options: Self.options())
         let model = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
-        let trainer = Trainer(model: model, store: store, options: configuration.options)
+        let trainer = Trainer(model: model, configuration: configuration.model, store: store, options: configuration.options)
         var poisoned = false
         #expect { _ = try trainer.fit(run: run, progress: { progress in
             // After the first checkpoint (step 7), poison a weight: step 8's loss is NaN.

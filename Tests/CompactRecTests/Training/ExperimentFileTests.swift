@@ -30,6 +30,9 @@ import Testing
             evaluate_every: 50
             patience: 4
             log_every: 5
+            lr_decay: 0.5
+            inner_dim: 32
+            inner_dims: {C2: 48}
             """.write(toFile: path, atomically: true, encoding: .utf8)
         let file = try ExperimentFile.load(path: path)
         #expect(file.model == .dlrm && file.dim == 8 && file.mlp == [64, 32] && file.bottomMLP == [128, 64] && file.topMLP == [32])
@@ -37,6 +40,7 @@ import Testing
         #expect(file.lr == 0.002 && file.embeddingLR == 0.01 && file.optimizer == .rowwiseAdagrad && file.denseOptimizer == .sgd)
         #expect(file.l2 == 0.0001 && file.seed == 7 && file.threads == 1 && file.evaluateEvery == 50 && file.patience == 4 && file.logEvery == 5)
         #expect(file.dims == .inline(["C1": 4, "C3": 2]))
+        #expect(file.lrDecay == 0.5 && file.innerDim == 32 && file.innerDims == .inline(["C2": 48]))
         let widths = try DimensionsFile.widths(["C1": 4, "C3": 2], fields: ["C1", "C2", "C3"], defaultWidth: 8, source: path)
         #expect(widths == [4, 8, 2])
 
@@ -45,6 +49,17 @@ import Testing
         let dimsPath = directory + "/widths.yaml"
         try DimensionsFile.text(fields: ["C1", "C2"], widths: [3, 5]).write(toFile: dimsPath, atomically: true, encoding: .utf8)
         #expect(try DimensionsFile.widths(path: dimsPath, fields: ["C1", "C2", "C3"], defaultWidth: 16) == [3, 5, 16])
+    }
+
+    /// Learning rates halve each epoch with decay 0.5 (hand-computed), and stay put without.
+    @Test func learningRateDecayPerEpoch() {
+        var options = TrainingOptions()
+        options.learningRate = 1e-3
+        options.embeddingLearningRate = 4e-3
+        #expect(options.learningRates(epoch: 3) == (1e-3, 4e-3))
+        options.learningRateDecay = 0.5
+        #expect(options.learningRates(epoch: 1) == (1e-3, 4e-3))
+        #expect(options.learningRates(epoch: 3) == (2.5e-4, 1e-3))
     }
 
     @Test func misspeltKeysUnknownFieldsAndBadValuesAreErrors() throws {

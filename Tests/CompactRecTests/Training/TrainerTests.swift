@@ -14,11 +14,17 @@ import Testing
         return (try ColumnStore(directory: directory + "/prepared"), summary.truth)
     }
 
+    /// What `deepFM` builds.
+    static var deepFMConfiguration: ModelConfiguration {
+        var configuration = ModelConfiguration(kind: .deepfm, dimension: 8)
+        configuration.mlp = [32, 16]
+        return configuration
+    }
+
     static func deepFM(_ store: ColumnStore, seed: UInt64) -> DeepFM {
         var random = SeededRandom(seed: seed)
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
-        var configuration = ModelConfiguration(kind: .deepfm, dimension: 8)
-        configuration.mlp = [32, 16]
+        let configuration = deepFMConfiguration
         let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in 8 },
                                       categoricalCount: store.schema.categorical.count, names: store.schema.vocabularyFields,
                                       random: &random)
@@ -35,14 +41,14 @@ import Testing
         options.batchSize = 256
         options.learningRate = 3e-3
         options.threads = 1
-        let first = try Trainer(model: Self.deepFM(store, seed: 1), store: store, options: options).fit()
+        let first = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options).fit()
         let oracle = try #require(truth.oracle.random.auc)
         // 16k training rows of a teacher with millions of parameters: well above chance, below the oracle.
         #expect(first.test.auc > 0.62, "test AUC \(first.test.auc), oracle \(oracle)")
         #expect(first.test.auc < oracle + 0.02)
         #expect(first.test.rows == store.rowIndices(of: .test).count)
         #expect(first.validationHistory.count == 2)
-        let second = try Trainer(model: Self.deepFM(store, seed: 1), store: store, options: options).fit()
+        let second = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options).fit()
         #expect(second.test == first.test, "same seed and threads give the same model")
     }
 
@@ -54,7 +60,7 @@ import Testing
         var options = TrainingOptions()
         options.batchSize = 512
         options.threads = 1
-        let trainer = Trainer(model: model, store: store, options: options)
+        let trainer = Trainer(model: model, configuration: Self.deepFMConfiguration, store: store, options: options)
         model.denseParameters[0].value[0, 0] = .nan
         #expect { _ = try trainer.fit() } throws: { error in
             guard case .nonFiniteLoss(step: 1, let loss, checkpoint: nil) = error as? TrainingError else { return false }

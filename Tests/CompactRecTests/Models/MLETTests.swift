@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import CompactRec
+
+/// MLET: the wide table and its map train together, and fold into a plain model of width d.
+@Suite struct MLETTests {
+    static func configuration(_ kind: ModelKind, store: ColumnStore, inner: Int?) -> ModelConfiguration {
+        var configuration = ModelConfiguration(kind: kind, dimension: 4)
+        configuration.mlp = [16, 8]
+        configuration.bottomMLP = [8]
+        configuration.topMLP = [8]
+        configuration.innerDimensions = inner.map { k in store.manifest.fields.compactMap(\.cardinality).map { _ in k } }
+        return configuration
+    }
+
+    /// After some training (so the maps are no longer their initial values), the folded model
+    /// predicts what the trained one does, and is the same kind of model as a plain one of
+    /// width d: same configuration, same weight shapes, same file size to the byte.
+    @Test(arguments: [ModelKind.fm, .wd, .deepfm, .dlrm])
+    func foldedModelPredictsAsTheTrainedOneAndIsAPlainModel(kind: ModelKind) throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        let configuration = Self.configuration(kind, store: store, inner: 32)
+        let model = try ModelFactory.make(configuration, store: store, seed: 3)
+        #expect(model.embedding is ProjectedEmbedding)
+        var options = TrainingOptions()
+        (options.batchSize, options.epochs, options.threads, options.learningRate) = (512, 1, 2, 3e-3)
+        let trainer = Trainer(model: model, configuration: configuration, store: store, options: options)
+        let report = try trainer.fit()
+
+        let form = InferenceModel(model, configuration: configuration)
+        var plainConfiguration = configuration
+        plainConfiguration.innerDimensions = nil
+        #expect(form.configuration == plainConfiguration, "the folded model is a plain model of width d")
+        let folded = try form.makeModel(store: store, source: "test")
+        #expect(folded.embedding is FullEmbedding)
+        #expect(folded.embeddingParameterCount == store.manifest.fields.compactMap(\.cardinality).reduce(0, +) * 4)
+        #expect(report.embeddingParameters == folded.embeddingParameterCount)
+        #expect(report.trainingEmbeddingParameters == model.embeddingParameterCount)
+        #expect(model.embeddingParameterCount > 8 * folded.embeddingParameterCount, "k = 32 trains 8x wider tables plus the maps")
+
+        var loader = BatchLoader(store: store, part: .test, batchSize: 1024)
+        var batch = Batch(schema: store.schema)
+        let loaded = loader.next(into: &batch)
+        #expect(loaded)
+        let trained = model.forward(batch, training: false).values
+        let inferred = folded.forward(batch, training: false).values
+        let worst = zip(trained, inferred).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "largest logit difference \(worst)")
+        #expect(Set(trained).count > 100, "the logits are not constant")
+
+        // Byte for byte the file of a plain model of width d with the same header.
+        let plain = try ModelFactory.make(plainConfiguration, store: store, seed: 9)
+        #expect(ModelWeights(plain).hasShapes(of: form.weights))
+        let run = RunConfiguration(model: plainConfiguration, embedding: .plain, options: options, dataset: DatasetIdentity(store))
+        let validation = report.bestValidation
+        try WeightsFile(configuration: run, step: 7, validation: validation, weights: form.weights).write(to: directory + "/mlet.weights")
+        try WeightsFile(configuration: run, step: 7, validation: validation, weights: ModelWeights(plain)).write(to: directory + "/plain.weights")
+        let sizes = try ["mlet", "plain"].map { try FileManager.default.attributesOfItem(atPath: directory + "/\($0).weights")[.size] as? Int }
+        #expect(sizes[0] != nil && sizes[0] == sizes[1])
+    }
+
+    /// Training writes the folded form to best.weights; `evaluate`'s path (a model built from the
+    /// file's header) reproduces the run's test metrics.
+    @Test func bestWeightsHoldTheFoldedModel() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        let model = Self.configuration(.deepfm, store: store, inner: 16)
+        var options = TrainingOptions()
+        (options.batchSize, options.epochs, options.threads, options.evaluateEvery) = (512, 1, 1, 10)
+        let configuration = RunConfiguration(model: model, embedding: .mlet, options: options, dataset: DatasetIdentity(store))
+        let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
+        let report = try Trainer(model: ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options)
+            .fit(run: run)
+        let file = try WeightsFile.read(from: run.bestWeightsPath)
+        #expect(file.header.configuration.embedding == .plain)
+        #expect(file.header.configuration.model.innerDimensions == nil)
+        let loaded = try ModelFactory.make(file.header.configuration.model, store: store, seed: 5)
+        loaded.useThreads(1)
+        try file.weights.restore(into: loaded, source: run.bestWeightsPath)
+        let test = try Evaluation.measure(loaded, on: store, part: .test, batchSize: 512)
+        #expect(test == report.test)
+        let checkpoint = try Checkpoint.read(from: run.checkpointPath)
+        #expect(checkpoint.configuration.model.innerDimensions != nil, "the checkpoint keeps the wide tables to resume from")
+        #expect(checkpoint.weights.tables.first?.dimension == 16)
+    }
+
+    /// The initialisation starts the product at a plain table's scale whatever k is.
+    @Test(arguments: [8, 64, 256])
+    func initialProductHasThePlainTablesScale(inner: Int) {
+        var random = SeededRandom(seed: 11)
+        let layer = ProjectedEmbedding(cardinalities: [2_000], widths: [inner], dimension: 4, categoricalCount: 1,
+                                       names: ["c"], standardDeviation: 0.01, random: &random)
+        let folded = layer.inferenceForm().tables[0].weights
+        let variance = folded.reduce(0) { $0 + Double($1) * Double($1) } / Double(folded.count)
+        // 8,000 entries: the sample standard deviation is within a few percent of 0.01.
+        #expect(abs(variance.squareRoot() - 0.01) < 0.0015, "standard deviation \(variance.squareRoot())")
+    }
+
+    @Test func factoryRefusesWhatMLETCannotDo() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        var narrow = Self.configuration(.deepfm, store: store, inner: 2)
+        #expect(throws: DataError.self) { _ = try ModelFactory.make(narrow, store: store, seed: 1) }
+        narrow = Self.configuration(.lr, store: store, inner: 16)
+        #expect(throws: DataError.self) { _ = try ModelFactory.make(narrow, store: store, seed: 1) }
+        var both = Self.configuration(.deepfm, store: store, inner: 16)
+        both.fieldDimensions = store.manifest.fields.compactMap(\.cardinality).map { _ in 2 }
+        #expect(throws: DataError.self) { _ = try ModelFactory.make(both, store: store, seed: 1) }
+    }
+}
