@@ -73,6 +73,12 @@ struct SweepCommand: AsyncParsableCommand {
                                   resume: FileManager.default.fileExists(atPath: runDirectory + "/checkpoint.bin"))
             let result: TrainResult
             if let finished = try? JSONDecoder().decode(TrainResult.self, from: Data(contentsOf: URL(fileURLWithPath: run.resultsPath))) {
+                var previous = try Checkpoint.read(from: run.checkpointPath).configuration
+                previous.options.threads = configuration.options.threads
+                guard previous == configuration else {
+                    throw DataError.invalidOption("\(runDirectory) holds a finished run with other settings "
+                                          + "(\(Trainer.describe(previous))); delete it or sweep into another --output")
+                }
                 result = finished
                 if !quiet { printToStandardError("sweep \(index + 1)/\(settingsToRun.count): \(point.name) finished before, kept\n") }
             } else {

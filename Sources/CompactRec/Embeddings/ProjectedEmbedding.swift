@@ -33,6 +33,13 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     private var fieldGradient = Matrix(rows: 0, columns: 0)
     private var rowsGradient = Matrix(rows: 0, columns: 0)
     private var rowOffsets: [Int]
+    /// Per field, its per-distinct-row work space (empty when a field is multi-valued).
+    private let distinctRowWork: [UniqueRowProjection]
+    /// Whether forward and backward work once per distinct row of each field and batch
+    /// (`UniqueRowProjection`) rather than once per batch row. On by default when every field is
+    /// single-valued (mean-pooled multi-valued fields take the per-batch-row path); both paths
+    /// compute the same values up to the order of additions.
+    public var worksPerDistinctRow: Bool
 
     /// Tables of widths `widths` for fields of `cardinalities` (schema order), each projected to
     /// `dimension`; rows start N(0, standardDeviation^2), projections N(0, 1/k).
@@ -60,6 +67,10 @@ public final class ProjectedEmbedding: EmbeddingLayer {
         output = Matrix(rows: 0, columns: dimension * widths.count)
         fieldGradient = Matrix(rows: 0, columns: dimension)
         rowsGradient = Matrix(rows: 0, columns: offset)
+        let singleValued = categoricalCount == widths.count
+        distinctRowWork = singleValued
+            ? zip(cardinalities, widths).map { UniqueRowProjection(tableRows: $0, k: $1, d: dimension) } : []
+        worksPerDistinctRow = singleValued
     }
 
     /// d for every field.
@@ -98,6 +109,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
 
     /// Gathers each field's rows and projects them to d.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
+        if worksPerDistinctRow && !distinctRowWork.isEmpty { return forwardPerDistinctRow(batch) }
         let gathered = rows.forward(batch, training: training)
         output.resize(rows: batch.size)
         projected.resize(rows: batch.size)
@@ -115,6 +127,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
 
     /// Projection gradients (rows^T dOut) and row gradients (dOut P^T) per field.
     public func backward(_ outputGradient: Matrix, batch: Batch) {
+        if worksPerDistinctRow && !distinctRowWork.isEmpty { return backwardPerDistinctRow(outputGradient, batch: batch) }
         rowsGradient.resize(rows: batch.size)
         for (f, projection) in projections.enumerated() {
             if let projection {
@@ -129,5 +142,44 @@ public final class ProjectedEmbedding: EmbeddingLayer {
             }
         }
         rows.backward(rowsGradient, batch: batch)
+    }
+
+    /// `forward` with each field's k-wide work done once per distinct row, fields shared out
+    /// over the cores.
+    private func forwardPerDistinctRow(_ batch: Batch) -> Matrix {
+        let size = batch.size, c = rows.categoricalCount, width = dimension * projections.count, d = dimension
+        output.resize(rows: size)
+        guard size > 0 else { return output }
+        precondition(batch.ids.count >= size * c, "ProjectedEmbedding: the batch has \(batch.ids.count) ids for \(size) x \(c) fields")
+        let context = UncheckedSendable((distinctRowWork, rows.tables, projections))
+        output.withUnsafeMutableBufferPointer { out in
+            batch.ids.withUnsafeBufferPointer { ids in
+                guard let outBase = out.baseAddress, let idBase = ids.baseAddress else { return }
+                let pointers = UncheckedSendable((outBase, idBase))
+                Parallel.forEachClaimed(projections.count, threads: threads) { f in
+                    let (work, tables, projections) = context.value
+                    let (out, ids) = pointers.value
+                    work[f].forward(table: tables[f], projection: projections[f], ids: ids + f, idStride: c, count: size,
+                                    output: out + f * d, outputStride: width)
+                }
+            }
+        }
+        return output
+    }
+
+    /// `backward` for `forwardPerDistinctRow`.
+    private func backwardPerDistinctRow(_ outputGradient: Matrix, batch: Batch) {
+        let width = dimension * projections.count, d = dimension
+        guard batch.size > 0 else { return }
+        precondition(outputGradient.columns == width, "ProjectedEmbedding: gradient of \(outputGradient.columns) columns for \(width)")
+        let context = UncheckedSendable((distinctRowWork, rows.tables, projections))
+        outputGradient.withUnsafeBufferPointer { gradient in
+            guard let base = gradient.baseAddress else { return }
+            let pointer = UncheckedSendable(base)
+            Parallel.forEachClaimed(projections.count, threads: threads) { f in
+                let (work, tables, projections) = context.value
+                work[f].backward(table: tables[f], projection: projections[f], gradient: pointer.value + f * d, gradientStride: width)
+            }
+        }
     }
 }

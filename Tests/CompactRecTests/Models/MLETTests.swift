@@ -111,4 +111,52 @@ import Testing
         both.fieldDimensions = store.manifest.fields.compactMap(\.cardinality).map { _ in 2 }
         #expect(throws: DataError.self) { _ = try ModelFactory.make(both, store: store, seed: 1) }
     }
+
+    /// The per-distinct-row path (the default for single-valued fields) computes what the
+    /// per-batch-row path (gradient-checked in ModelGradientTests) does: vectors, projection
+    /// gradients and table row gradients, with repeated ids and a field with k = d.
+    @Test func distinctRowPathEqualsBatchRowPath() throws {
+        func layer() -> ProjectedEmbedding {
+            var random = SeededRandom(seed: 21)
+            return ProjectedEmbedding(cardinalities: [50, 7, 300], widths: [16, 4, 24], dimension: 4, categoricalCount: 3,
+                                      names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
+        }
+        let (fast, reference) = (layer(), layer())
+        reference.worksPerDistinctRow = false
+        #expect(fast.worksPerDistinctRow)
+        var random = SeededRandom(seed: 5)
+        let size = 64
+        // Few distinct ids (a tenth of the table on even entries), so rows repeat.
+        let cardinalities: [UInt64] = [50, 7, 300]
+        var ids: [UInt32] = []
+        for i in 0..<size * 3 {
+            let range = i % 2 == 0 ? max(cardinalities[i % 3] / 10, 1) : cardinalities[i % 3]
+            ids.append(UInt32(random.next() % range))
+        }
+        let batch = Batch(labels: [Float](repeating: 0, count: size), dense: Matrix(rows: size, columns: 0), ids: ids, categoricalCount: 3)
+        for threads in [1, 2] {
+            (fast.threads, reference.threads) = (threads, threads)
+            let a = fast.forward(batch, training: true).values
+            let b = reference.forward(batch, training: true).values
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 }, "vectors")
+            let gradient = Matrix.uniform(rows: size, columns: 12, limit: 1, random: &random)
+            for layer in [fast, reference] {
+                for table in layer.tables { table.zeroGradient() }
+                for parameter in layer.denseParameters { parameter.zeroGradient() }
+                layer.backward(gradient, batch: batch)
+            }
+            for (p, q) in zip(fast.denseParameters, reference.denseParameters) {
+                #expect(zip(p.gradient.values, q.gradient.values).allSatisfy { abs($0 - $1) <= 1e-4 }, "\(p.name)")
+            }
+            for (t, u) in zip(fast.tables, reference.tables) {
+                #expect(Set(t.touchedRows) == Set(u.touchedRows) && !t.touchedRows.isEmpty)
+                for (slot, row) in t.touchedRows.enumerated() {
+                    let other = try #require(u.touchedRows.firstIndex(of: row))
+                    let mine = t.gradientRows[slot * t.dimension..<(slot + 1) * t.dimension]
+                    let theirs = u.gradientRows[other * u.dimension..<(other + 1) * u.dimension]
+                    #expect(zip(mine, theirs).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(t.name) row \(row)")
+                }
+            }
+        }
+    }
 }
