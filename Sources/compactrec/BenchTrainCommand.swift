@@ -24,7 +24,8 @@ struct TrainBenchCommand: ParsableCommand {
             are loaded before timing and cycled, so loading is not measured.
 
             FLOPs per sample count the multiply-adds of the models' matrix products (every \
-            Linear layer: forward X W, backward dY W^T and X^T dY), 2 FLOPs each. With \
+            Linear layer: forward X W, backward dY W^T and X^T dY; DLRM's first bottom layer \
+            has no dY W^T, its input being the data), 2 FLOPs each. With \
             --reference-gflops (the BLAS GFLOP/s measured in the same session, e.g. by \
             bench/gemm_reference.py) the roofline is that rate divided by the FLOPs per sample.
 
@@ -476,10 +477,12 @@ final class TrainBenchStep {
 
     /// FLOPs per sample of a training step's matrix products: each weight matrix (a parameter
     /// named `*.weight`, inputs x outputs) costs inputs * outputs multiply-adds per sample in
-    /// each of X W, dY W^T and X^T dY.
+    /// each of X W, dY W^T and X^T dY, except DLRM's first bottom layer's dY W^T: that layer
+    /// reads the data, whose gradient DLRM does not compute.
     static func flopsPerSample(_ model: any CTRModel) -> Double {
-        let multiplyAdds = model.denseParameters.filter { $0.name.hasSuffix(".weight") }.reduce(0) { $0 + $1.value.count }
-        return 2 * 3 * Double(multiplyAdds)
+        let weights = model.denseParameters.filter { $0.name.hasSuffix(".weight") }
+        let multiplyAdds = 3 * weights.reduce(0) { $0 + $1.value.count } - (model is DLRM ? weights.first?.value.count ?? 0 : 0)
+        return 2 * Double(multiplyAdds)
     }
 }
 

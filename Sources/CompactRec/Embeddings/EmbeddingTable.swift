@@ -16,6 +16,9 @@ public final class EmbeddingTable {
     public let rows: Int
     /// Vector width.
     public let dimension: Int
+    /// Whether backward passes accumulate row gradients (true by default; see
+    /// `DenseParameter.requiresGradient`).
+    public var requiresGradient = true
     /// The vectors, row-major.
     public var weights: [Float]
     /// Distinct rows touched since `zeroGradient()`, in first-touch order.
@@ -53,6 +56,7 @@ public final class EmbeddingTable {
     /// Adds `gradient` (length `dimension`, starting at `offset` in `source`) to row `row`'s
     /// sparse gradient.
     public func accumulateGradient(row: UInt32, from source: UnsafeBufferPointer<Float>, offset: Int, scale: Float = 1) {
+        guard requiresGradient else { return }
         let d = dimension
         precondition(offset >= 0 && offset + d <= source.count, "EmbeddingTable \(name): gradient range outside the source")
         let slot = self.slot(of: row)
@@ -69,7 +73,7 @@ public final class EmbeddingTable {
     /// pointers: first each entry's slot (new rows take the next slots), then the sums.
     public func accumulateGradients(ids: UnsafePointer<UInt32>, idStride: Int, count: Int,
                                     gradients source: UnsafePointer<Float>, gradientStride: Int) {
-        guard count > 0 else { return }
+        guard count > 0, requiresGradient else { return }
         let d = dimension
         let rowCount = rows
         if entrySlots.count < count { entrySlots = [Int32](repeating: 0, count: count) }

@@ -17,6 +17,9 @@ public enum GEMM {
     /// is added to every row, as a layer's bias, in the same pass that writes C (the same bits
     /// as adding it afterwards).
     ///
+    /// `epilogue` is applied to C's values last (after the row vector), as each tile of C is
+    /// finished: a ReLU, or a ReLU's backward mask (see `GEMMEpilogue`).
+    ///
     /// - Parameters:
     ///   - threads: cores to use; blocks of C are shared out, so every thread count gives the
     ///     same bits. Small products run on one core whatever this says.
@@ -24,7 +27,7 @@ public enum GEMM {
     ///     internal pool, which also allocates nothing once warm.
     public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
                                 into c: inout Matrix, alpha: Float = 1, beta: Float = 0, adding rowVector: Matrix? = nil,
-                                threads: Int = 1, workspace: GEMMWorkspace? = nil) {
+                                epilogue: GEMMEpilogue = .none, threads: Int = 1, workspace: GEMMWorkspace? = nil) {
         let m = transposeA ? a.columns : a.rows
         let k = transposeA ? a.rows : a.columns
         let kb = transposeB ? b.columns : b.rows
@@ -32,8 +35,34 @@ public enum GEMM {
         precondition(k == kb, "GEMM: inner dimensions differ (\(k) vs \(kb))")
         precondition(c.rows == m && c.columns == n, "GEMM: C is \(c.rows)x\(c.columns), expected \(m)x\(n)")
         precondition(rowVector.map { $0.count == n } ?? true, "GEMM: the row vector has \(rowVector?.count ?? 0) values, C \(n) columns")
-        GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c,
-                            alpha: alpha, beta: beta, rowVector: rowVector, threads: threads, workspace: workspace)
+        if case .positiveMask(let mask) = epilogue {
+            precondition(mask.rows == m && mask.columns == n, "GEMM: the mask is \(mask.rows)x\(mask.columns), C \(m)x\(n)")
+        }
+        GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta,
+                            rowVector: rowVector, epilogue: epilogue, threads: threads, workspace: workspace)
+    }
+
+    /// `C = alpha * op(A) * B + beta * C` and `sums += the column sums of B` (a `1 x n` row):
+    /// a Linear layer's weight gradient `X^T dY` and bias gradient `1^T dY`, with `dY` read once
+    /// (its columns are summed as it is packed for the product). Where the product does not
+    /// pack B (vector products), the sums take a separate pass. The sums' bits depend on the
+    /// shapes only, never on `threads`.
+    public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, into c: inout Matrix, alpha: Float = 1,
+                                beta: Float = 0, addingColumnSumsOfBTo sums: inout Matrix, threads: Int = 1) {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        precondition(k == b.rows, "GEMM: inner dimensions differ (\(k) vs \(b.rows))")
+        precondition(c.rows == m && c.columns == b.columns, "GEMM: C is \(c.rows)x\(c.columns), expected \(m)x\(b.columns)")
+        precondition(sums.count == b.columns, "GEMM: \(sums.count) sums for \(b.columns) columns")
+        guard GEMMKernel.sumsColumnsWhilePacking(m: m, n: b.columns, k: k, alpha: alpha, transposeB: false), m > 0 else {
+            multiply(a, transposeA: transposeA, b, into: &c, alpha: alpha, beta: beta, threads: threads)
+            Elementwise.columnSums(b, into: &sums, accumulate: true, threads: threads)
+            return
+        }
+        sums.withUnsafeMutableBufferPointer { values in
+            GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: false, into: &c, alpha: alpha, beta: beta, rowVector: nil,
+                                epilogue: .none, threads: threads, workspace: nil, columnSums: values.baseAddress)
+        }
     }
 
     /// The triple loop, accumulating in Double: the ground truth for kernel tests.

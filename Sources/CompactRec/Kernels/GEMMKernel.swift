@@ -50,13 +50,45 @@ enum GEMMKernel {
     /// C = alpha * op(A) op(B) + beta * C (+ the row vector on every row) on matrices whose
     /// shapes the caller has checked.
     static func multiply(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
-                         alpha: Float, beta: Float, rowVector: Matrix?, threads: Int, workspace: GEMMWorkspace?) {
+                         alpha: Float, beta: Float, rowVector: Matrix?, epilogue: GEMMEpilogue, threads: Int,
+                         workspace: GEMMWorkspace?, columnSums: UnsafeMutablePointer<Float>? = nil) {
         let m = c.rows, n = c.columns
         let k = transposeA ? a.rows : a.columns
         if m == 0 || n == 0 { return }
+        let mask: Matrix?
+        if case .positiveMask(let matrix) = epilogue { mask = matrix } else { mask = nil }
+        withOptionalPointer(mask) { maskPointer in
+            let tileEpilogue: GEMMTileEpilogue
+            switch epilogue {
+            case .none: tileEpilogue = .none
+            case .relu: tileEpilogue = .relu
+            case .positiveMask:
+                guard let maskPointer else { preconditionFailure("GEMM: an empty mask for a non-empty C") }
+                tileEpilogue = .positiveMask(maskPointer)
+            }
+            multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta,
+                     rowVector: rowVector, epilogue: tileEpilogue, threads: threads, workspace: workspace, columnSums: columnSums)
+        }
+    }
+
+    /// Whether `multiply` can add B's column sums while it packs B (B stored untransposed, and
+    /// the product taking the tiled path): otherwise the caller sums them separately.
+    static func sumsColumnsWhilePacking(m: Int, n: Int, k: Int, alpha: Float, transposeB: Bool) -> Bool {
+        !transposeB && k > 0 && alpha != 0 && !isVectorProduct(m: m, n: n, k: k)
+    }
+
+    /// `multiply` with the epilogue's mask, if any, as a pointer valid for the call.
+    private static func multiply(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
+                                 alpha: Float, beta: Float, rowVector: Matrix?, epilogue: GEMMTileEpilogue, threads: Int,
+                                 workspace: GEMMWorkspace?, columnSums: UnsafeMutablePointer<Float>?) {
+        let m = c.rows, n = c.columns
+        let k = transposeA ? a.rows : a.columns
         if k == 0 || alpha == 0 {
             scale(&c, by: beta)
             if let rowVector { Elementwise.addRowVector(rowVector, to: &c, threads: threads) }
+            c.withUnsafeMutableBufferPointer { values in
+                if let base = values.baseAddress { epilogue.apply(toAll: base, m: m, n: n, threads: threads) }
+            }
             return
         }
         let workers = m * n * k < parallelThreshold ? 1 : max(1, threads)
@@ -71,10 +103,11 @@ enum GEMMKernel {
                         if isVectorProduct(m: m, n: n, k: k) {
                             multiplyVector(m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, alpha: alpha, beta: beta,
                                            bias: bias, threads: threads)
+                            epilogue.apply(toAll: cBase, m: m, n: n, threads: workers)
                             return
                         }
                         let job = GEMMJob(m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, ldc: n, alpha: alpha, beta: beta,
-                                          bias: bias, workers: workers)
+                                          bias: bias, epilogue: epilogue, columnSums: columnSums, workers: workers)
                         if let workspace {
                             job.run(workspace)
                         } else {
@@ -117,6 +150,11 @@ struct GEMMJob: @unchecked Sendable {
     let alpha: Float, beta: Float
     /// The row vector added to every row of C (n values), if any.
     let bias: UnsafePointer<Float>?
+    /// Applied to each tile of C after its last k block.
+    let epilogue: GEMMTileEpilogue
+    /// Where B's column sums are added (n values), if wanted: summed per k block as B is packed,
+    /// then the blocks in order, so the bits do not depend on the thread count.
+    let columnSums: UnsafeMutablePointer<Float>?
     let workers: Int
     /// k split into `kBlocks` nearly equal blocks of at most `kcMax` (depends on k only, so the
     /// summation order never depends on the thread count).
@@ -135,11 +173,15 @@ struct GEMMJob: @unchecked Sendable {
     typealias K = GEMMKernel
 
     init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
-         alpha: Float, beta: Float, bias: UnsafePointer<Float>?, workers: Int) {
+         alpha: Float, beta: Float, bias: UnsafePointer<Float>?, epilogue: GEMMTileEpilogue,
+         columnSums: UnsafeMutablePointer<Float>? = nil, workers: Int) {
         self.m = m; self.n = n; self.k = k
         self.a = a; self.b = b; self.c = c; self.ldc = ldc
         self.alpha = alpha; self.beta = beta
         self.bias = bias
+        self.epilogue = epilogue
+        precondition(columnSums == nil || !b.transposed, "GEMM: column sums of B are summed while packing an untransposed B")
+        self.columnSums = columnSums
         kBlocks = (k + K.kcMax - 1) / K.kcMax
         kcLargest = (k + kBlocks - 1) / kBlocks
         let ncLimit = min(K.ncMax, max(K.nr, K.packedBBudget / k / K.nr * K.nr))
@@ -164,7 +206,8 @@ struct GEMMJob: @unchecked Sendable {
         let paddedColumns = (n + K.nr - 1) / K.nr * K.nr
         workspace.withReserved(threads: workers, packedBCount: panelsLargest * K.nr * k,
                                packedACount: K.mcMax / K.mr * K.aPanelStride(kc: kcLargest),
-                               biasCount: bias == nil ? 0 : paddedColumns) {
+                               biasCount: bias == nil ? 0 : paddedColumns,
+                               columnSumCount: columnSums == nil ? 0 : kBlocks * panelsLargest * K.nr) {
             // The row vector padded with zeros to whole 16-column panels, so that the kernel's
             // ragged last panel reads inside it.
             let paddedBias = UncheckedSendable(bias.map { bias -> UnsafePointer<Float> in
@@ -176,8 +219,18 @@ struct GEMMJob: @unchecked Sendable {
             let count = workers
             for jb in 0..<nBlocks {
                 let columns = nBlock(jb)
+                let partials = UncheckedSendable(columnSums.map { _ in workspace.columnSumPartials.pointer })
+                let stride = (columns.count + K.nr - 1) / K.nr * K.nr
+                partials.value?.initialize(repeating: 0, count: kBlocks * stride)
                 Parallel.forEach(count, threads: count) { worker in
-                    packB(worker: worker, of: count, columns: columns, into: workspace.packedB.pointer)
+                    packB(worker: worker, of: count, columns: columns, into: workspace.packedB.pointer, sums: partials.value)
+                }
+                if let columnSums, let partial = partials.value {
+                    for j in 0..<columns.count {
+                        var total: Float = 0
+                        for pb in 0..<kBlocks { total += partial[pb * stride + j] }
+                        columnSums[columns.lowerBound + j] += total
+                    }
                 }
                 let blocks = GEMMBlocks(job: self, columns: columns)
                 workspace.nextBlock.pointee = 0
@@ -203,7 +256,9 @@ struct GEMMJob: @unchecked Sendable {
 
     /// One worker's share of packing op(B)[:, columns]: k block `pb` goes to
     /// `packedB + kBlock(pb).lowerBound * panels * nr`, as `panels` panels of `nr` columns.
-    private func packB(worker: Int, of count: Int, columns: Range<Int>, into packedB: UnsafeMutablePointer<Float>) {
+    /// With `sums`, k block `pb`'s column sums go to `sums + pb * panels * nr`.
+    private func packB(worker: Int, of count: Int, columns: Range<Int>, into packedB: UnsafeMutablePointer<Float>,
+                       sums: UnsafeMutablePointer<Float>?) {
         let panels = (columns.count + K.nr - 1) / K.nr
         let units = kBlocks * panels
         let mine = worker * units / count ..< (worker + 1) * units / count
@@ -214,12 +269,12 @@ struct GEMMJob: @unchecked Sendable {
             let ks = kBlock(pb)
             K.packB(b, k: ks.lowerBound, kc: ks.count, columns: columns.lowerBound, count: columns.count,
                     panels: first - pb * panels ..< end - pb * panels,
-                    into: packedB + ks.lowerBound * panels * K.nr)
+                    into: packedB + ks.lowerBound * panels * K.nr, sums: sums.map { $0 + pb * panels * K.nr })
         }
     }
 
     /// C[rows, columns of `columnPanels`] for all k blocks (one block of C, by one worker); the
-    /// last k block adds the (padded) row vector `bias`, if any.
+    /// last k block adds the (padded) row vector `bias`, if any, then applies the epilogue.
     private func compute(_ rows: Range<Int>, _ columnPanels: Range<Int>, columns: Range<Int>,
                          packedB: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, buffers: GEMMThreadBuffers) {
         let allColumnPanels = (columns.count + K.nr - 1) / K.nr
@@ -230,7 +285,8 @@ struct GEMMJob: @unchecked Sendable {
             let ks = kBlock(pb)
             let kc = ks.count
             let update: GEMMUpdate = pb > 0 ? .accumulate : beta == 0 ? .overwrite : beta == 1 ? .accumulate : .scale(beta)
-            let blockBias = pb == kBlocks - 1 ? bias : nil
+            let last = pb == kBlocks - 1
+            let blockBias = last ? bias : nil
             let bBlock = packedB + ks.lowerBound * allColumnPanels * K.nr
             let aPanelStride = K.aPanelStride(kc: kc)
             var ic = rows.lowerBound
@@ -253,6 +309,8 @@ struct GEMMJob: @unchecked Sendable {
                         let height = min(K.mr, mc - ip)
                         let tile = Tile(c: c + (i * ldc + j), ldc: ldc, height: height, width: width,
                                         update: update, bias: blockBias.map { $0 + j })
+                        let tileEpilogue = last ? epilogue.offset(by: i * ldc + j) : .none
+                        tileEpilogue.prefetch(ldc: ldc, height: height, width: width)
                         if unpackedA && height == K.mr {
                             let panel = StridedPanelA(pointer: a.pointer(i, ks.lowerBound), rowStride: a.transposed ? 1 : a.stride,
                                                       stepStride: a.transposed ? a.stride : 1)
@@ -261,6 +319,7 @@ struct GEMMJob: @unchecked Sendable {
                             let offset = unpackedA ? 0 : ip / K.mr * aPanelStride
                             tile.multiply(kc: kc, PackedPanelA(pointer: UnsafePointer(packedA + offset)), bPanel, alpha: alpha, edge: edge)
                         }
+                        tileEpilogue.apply(tile.c, ldc: ldc, height: height, width: width)
                         ip += K.mr
                     }
                 }

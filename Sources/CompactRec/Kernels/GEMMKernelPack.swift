@@ -104,8 +104,12 @@ extension GEMMKernel {
     /// Packs the `nr`-column panels `panels` of op(B)[p0 ..< p0 + kc, j0 ..< j0 + columns] into
     /// `destination`: panel q starts at `q * nr * kc` and holds, for each k, `nr` values
     /// (columns past the end are zero). Panels are independent, so workers pack disjoint ranges.
+    ///
+    /// With `sums` (B not transposed), each packed column's values are also added to
+    /// `sums[column - j0]`, sixteen rows at a time (a Linear layer's bias gradient, the column
+    /// sums of dY, read on the pass that packs dY for the weight gradient).
     static func packB(_ b: GEMMOperand, k p0: Int, kc: Int, columns j0: Int, count columns: Int,
-                      panels: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+                      panels: Range<Int>, into destination: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>? = nil) {
         if panels.isEmpty { return }
         let panelSize = nr * kc
         // Panels of full width, then at most one ragged one (the last panel of the block).
@@ -121,13 +125,21 @@ extension GEMMKernel {
                 for panel in full {
                     var src = UnsafeRawPointer(b.pointer(p0 + chunk, j0 + panel * nr))
                     var out = UnsafeMutableRawPointer(destination + (panel * panelSize + chunk * nr))
+                    var sumLow = SIMD8<Float>(), sumHigh = SIMD8<Float>()
                     for _ in 0..<steps {
                         let low = src.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
                         let high = src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
                         out.storeBytes(of: low, toByteOffset: 0, as: SIMD8<Float>.self)
                         out.storeBytes(of: high, toByteOffset: 32, as: SIMD8<Float>.self)
+                        sumLow += low
+                        sumHigh += high
                         src += b.stride * MemoryLayout<Float>.stride
                         out += nr * MemoryLayout<Float>.stride
+                    }
+                    if let sums {
+                        let target = sums + panel * nr
+                        Elementwise.store8(Elementwise.load8(target) + sumLow, target)
+                        Elementwise.store8(Elementwise.load8(target + 8) + sumHigh, target + 8)
                     }
                 }
                 chunk += steps
@@ -155,6 +167,9 @@ extension GEMMKernel {
             for p in 0..<kc {
                 for c in 0..<nr {
                     out[p &* nr &+ c] = c < width ? b.pointer(p0 + p, j + c).pointee : 0
+                }
+                if let sums {
+                    for c in 0..<width { sums[panel * nr + c] += out[p &* nr &+ c] }
                 }
             }
         }

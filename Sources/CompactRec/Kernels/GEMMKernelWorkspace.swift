@@ -23,6 +23,8 @@ public final class GEMMWorkspace: @unchecked Sendable {
     let packedB = GEMMAlignedBuffer()
     /// A row vector added to C, padded to whole panels.
     let paddedBias = GEMMAlignedBuffer()
+    /// Per k block, partial column sums of B (when a multiply also sums B's columns).
+    let columnSumPartials = GEMMAlignedBuffer()
     private(set) var perThread: [GEMMThreadBuffers] = []
     /// The next unclaimed block of C in a parallel region (workers claim blocks atomically).
     let nextBlock: UnsafeMutablePointer<Int>
@@ -39,17 +41,19 @@ public final class GEMMWorkspace: @unchecked Sendable {
     public var reservedBytes: Int {
         lock.lock()
         defer { lock.unlock() }
-        return (packedB.capacity + paddedBias.capacity + perThread.reduce(0) { $0 + $1.packedA.capacity + $1.edgeTile.capacity })
+        return (packedB.capacity + paddedBias.capacity + columnSumPartials.capacity + perThread.reduce(0) { $0 + $1.packedA.capacity + $1.edgeTile.capacity })
             * MemoryLayout<Float>.stride
     }
 
     /// Runs `body` holding the workspace's lock, with buffers for `threads` workers of at least
     /// the given sizes (in Floats).
-    func withReserved<R>(threads: Int, packedBCount: Int, packedACount: Int, biasCount: Int = 0, _ body: () -> R) -> R {
+    func withReserved<R>(threads: Int, packedBCount: Int, packedACount: Int, biasCount: Int = 0, columnSumCount: Int = 0,
+                         _ body: () -> R) -> R {
         lock.lock()
         defer { lock.unlock() }
         packedB.reserve(packedBCount)
         paddedBias.reserve(biasCount)
+        columnSumPartials.reserve(columnSumCount)
         while perThread.count < threads { perThread.append(GEMMThreadBuffers()) }
         for t in 0..<threads {
             perThread[t].packedA.reserve(packedACount)

@@ -13,6 +13,10 @@ public final class DenseParameter {
     public var value: Matrix
     /// dLoss/dvalue accumulated since the last `zeroGradient()`; same shape as `value`.
     public var gradient: Matrix
+    /// Whether backward passes accumulate into `gradient` (true by default). Off for a pass
+    /// that needs only other gradients (AutoDim's architecture step), so that layers skip the
+    /// work, as PyTorch's `requires_grad`.
+    public var requiresGradient = true
 
     /// A parameter holding `value`, with a zero gradient.
     public init(name: String, value: Matrix) {

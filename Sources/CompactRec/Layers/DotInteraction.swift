@@ -8,6 +8,10 @@
 /// `Z = V V^T`, row by row, `fields * (fields - 1) / 2` columns. With `includeSelf` the diagonal
 /// is included (`j` in `0...i`, `fields * (fields + 1) / 2` columns). Backward:
 /// `dv_i += g_ij v_j`, `dv_j += g_ij v_i`.
+///
+/// DLRM itself calls `forward(dense:vectors:training:)`, which takes the dense vector and the
+/// embeddings as they are and returns the top MLP's input `[dense | pairs]` (DLRM's
+/// `interact_features`), so that no batch-sized matrix is concatenated or split.
 public final class DotInteraction: Layer {
     /// Number of vectors per row (embeddings plus the dense vector).
     public let fields: Int
@@ -24,6 +28,12 @@ public final class DotInteraction: Layer {
     private var inputGradient: Matrix
     /// The input of the last training forward, held (not copied) until `backward`.
     private var cachedInput: Matrix?
+    private var concatenatedOutput: Matrix
+    private var denseGradient: Matrix
+    private var vectorGradient: Matrix
+    /// The inputs of the last training `forward(dense:vectors:training:)`, held until
+    /// `backward(concatenatedGradient:)`.
+    private var cachedInputs: (dense: Matrix, vectors: Matrix)?
 
     /// The interaction of `fields` vectors of width `dimension` (at least one pair).
     public init(fields: Int, dimension: Int, includeSelf: Bool = false) {
@@ -36,6 +46,9 @@ public final class DotInteraction: Layer {
         outputs = pairs
         output = Matrix(rows: 0, columns: pairs)
         inputGradient = Matrix(rows: 0, columns: fields * dimension)
+        concatenatedOutput = Matrix(rows: 0, columns: dimension + pairs)
+        denseGradient = Matrix(rows: 0, columns: dimension)
+        vectorGradient = Matrix(rows: 0, columns: (fields - 1) * dimension)
     }
 
     /// None: the interaction has no weights.
@@ -51,8 +64,8 @@ public final class DotInteraction: Layer {
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         precondition(input.columns == fields * dimension,
                      "DotInteraction expects \(fields) x \(dimension) = \(fields * dimension) columns, got \(input.columns)")
-        Elementwise.pairwiseDots(input, fields: fields, dimension: dimension, includeSelf: includeSelf,
-                                 into: &output, threads: threads)
+        PairwiseDotKernel.forward(leading: nil, vectors: input, fields: fields, dimension: dimension, includeSelf: includeSelf,
+                                  into: &output, threads: threads)
         cachedInput = training ? input : nil
         return output
     }
@@ -65,8 +78,37 @@ public final class DotInteraction: Layer {
         cachedInput = nil
         precondition(outputGradient.rows == input.rows && outputGradient.columns == outputs,
                      "DotInteraction.backward expects a \(input.rows)x\(outputs) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
-        Elementwise.pairwiseDotsBackward(input, outputGradient: outputGradient, fields: fields, dimension: dimension,
-                                         includeSelf: includeSelf, into: &inputGradient, threads: threads)
+        PairwiseDotKernel.backward(leading: nil, vectors: input, outputGradient: outputGradient, fields: fields,
+                                   dimension: dimension, includeSelf: includeSelf, leadingGradient: &denseGradient,
+                                   vectorGradient: &inputGradient, threads: threads)
         return inputGradient
+    }
+
+    /// DLRM's interaction output `[dense | pairs]`, `batch x (dimension + outputs)`: the dense
+    /// (bottom-MLP) vector is field 0 and `vectors` (`batch x (fields - 1) * dimension`) the
+    /// others; the same values as `forward` on the concatenated input, with the dense vector
+    /// passed through in front.
+    public func forward(dense: Matrix, vectors: Matrix, training: Bool) -> Matrix {
+        precondition(dense.columns == dimension && vectors.columns == (fields - 1) * dimension && dense.rows == vectors.rows,
+                     "DotInteraction expects \(dimension) dense and \((fields - 1) * dimension) vector columns, got \(dense.columns) and \(vectors.columns)")
+        PairwiseDotKernel.forward(leading: dense, vectors: vectors, fields: fields, dimension: dimension,
+                                  includeSelf: includeSelf, into: &concatenatedOutput, threads: threads)
+        cachedInputs = training ? (dense, vectors) : nil
+        return concatenatedOutput
+    }
+
+    /// The gradients of the dense vector (its pass-through part plus its pairs' part) and of
+    /// the other vectors, from the gradient of `forward(dense:vectors:training:)`'s output.
+    public func backward(concatenatedGradient: Matrix) -> (dense: Matrix, vectors: Matrix) {
+        guard let inputs = cachedInputs else {
+            preconditionFailure("DotInteraction.backward(concatenatedGradient:) needs a preceding forward(dense:vectors:training: true)")
+        }
+        cachedInputs = nil
+        precondition(concatenatedGradient.rows == inputs.dense.rows && concatenatedGradient.columns == dimension + outputs,
+                     "DotInteraction.backward expects a \(inputs.dense.rows)x\(dimension + outputs) gradient, got \(concatenatedGradient.rows)x\(concatenatedGradient.columns)")
+        PairwiseDotKernel.backward(leading: inputs.dense, vectors: inputs.vectors, outputGradient: concatenatedGradient,
+                                   fields: fields, dimension: dimension, includeSelf: includeSelf,
+                                   leadingGradient: &denseGradient, vectorGradient: &vectorGradient, threads: threads)
+        return (denseGradient, vectorGradient)
     }
 }

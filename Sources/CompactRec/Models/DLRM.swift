@@ -7,12 +7,6 @@ public final class DLRM: CTRModel {
     let bottom: MLP
     let interaction: DotInteraction
     let top: MLP
-    private let dimension: Int
-    private var interactionInput = Matrix(rows: 0, columns: 0)
-    private var topInput = Matrix(rows: 0, columns: 0)
-    private var bottomGradient = Matrix(rows: 0, columns: 0)
-    private var pairsGradient = Matrix(rows: 0, columns: 0)
-    private var embeddingGradient = Matrix(rows: 0, columns: 0)
 
     /// A DLRM with `embedding` (width d for every field), bottom MLP `bottomMLP` + [d] and top
     /// MLP `topMLP` + [1].
@@ -20,7 +14,6 @@ public final class DLRM: CTRModel {
         precondition(Set(embedding.outputDimensions).count <= 1, "DLRM needs equal field widths (add a projection)")
         self.embedding = embedding
         let d = embedding.outputDimensions.first ?? configuration.dimension
-        dimension = d
         bottom = MLP(inputs: schema.dense.count, hidden: configuration.bottomMLP + [d], outputs: nil,
                      batchNorm: configuration.batchNorm, dropout: 0, random: &random)
         let fields = embedding.outputDimensions.count + 1
@@ -28,11 +21,6 @@ public final class DLRM: CTRModel {
         let pairs = fields * (fields - 1) / 2
         top = MLP(inputs: d + pairs, hidden: configuration.topMLP, outputs: 1, batchNorm: configuration.batchNorm,
                   dropout: configuration.dropout, random: &random)
-        interactionInput = Matrix(rows: 0, columns: fields * d)
-        topInput = Matrix(rows: 0, columns: d + pairs)
-        bottomGradient = Matrix(rows: 0, columns: d)
-        pairsGradient = Matrix(rows: 0, columns: pairs)
-        embeddingGradient = Matrix(rows: 0, columns: embedding.outputWidth)
     }
 
     /// The embedding tables.
@@ -51,29 +39,19 @@ public final class DLRM: CTRModel {
         top.threads = threads
     }
 
-    /// Bottom MLP, dot interaction, top MLP.
+    /// Bottom MLP, dot interaction (whose output `[dense | pairs]` is the top MLP's input), top
+    /// MLP.
     public func forward(_ batch: Batch, training: Bool) -> Matrix {
         let dense = bottom.forward(batch.dense, training: training)
         let vectors = embedding.forward(batch, training: training)
-        interactionInput.resize(rows: batch.size)
-        interactionInput.setColumns(0, from: dense)
-        interactionInput.setColumns(dimension, from: vectors)
-        let pairs = interaction.forward(interactionInput, training: training)
-        topInput.resize(rows: batch.size)
-        topInput.setColumns(0, from: dense)
-        topInput.setColumns(dimension, from: pairs)
-        return top.forward(topInput, training: training)
+        return top.forward(interaction.forward(dense: dense, vectors: vectors, training: training), training: training)
     }
 
-    /// Gradients through the top MLP, the interaction, the bottom MLP and the embeddings.
+    /// Gradients through the top MLP, the interaction, the bottom MLP and the embeddings (the
+    /// dense input itself needs none).
     public func backward(_ logitGradient: Matrix, batch: Batch) {
-        let topGradient = top.backward(logitGradient)
-        topGradient.copyColumns(0, into: &bottomGradient)
-        topGradient.copyColumns(dimension, into: &pairsGradient)
-        let interactionGradient = interaction.backward(pairsGradient)
-        interactionGradient.addColumns(0, to: &bottomGradient)
-        interactionGradient.copyColumns(dimension, into: &embeddingGradient)
-        _ = bottom.backward(bottomGradient)
-        embedding.backward(embeddingGradient, batch: batch)
+        let gradients = interaction.backward(concatenatedGradient: top.backward(logitGradient))
+        bottom.accumulateParameterGradients(gradients.dense)
+        embedding.backward(gradients.vectors, batch: batch)
     }
 }

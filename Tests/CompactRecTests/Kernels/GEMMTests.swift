@@ -237,6 +237,77 @@ import Testing
         }
     }
 
+    @Test func epiloguesGiveTheBitsOfTheSeparatePasses() {
+        // Tiled products with ragged tiles and several k blocks, and the vector paths.
+        let shapes: [(Int, Int, Int)] = [(37, 45, 13), (150, 70, 530), (4096, 1, 50), (1, 300, 40), (60, 35, 1)]
+        for (index, (m, n, k)) in shapes.enumerated() {
+            var random = SeededRandom(seed: UInt64(130 + index))
+            let a = Matrix.uniform(rows: m, columns: k, limit: 1, random: &random)
+            let b = Matrix.uniform(rows: k, columns: n, limit: 1, random: &random)
+            let bias = Matrix.uniform(rows: 1, columns: n, limit: 1, random: &random)
+            var mask = Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
+            for i in stride(from: 0, to: m * n, by: 7) { mask[i / n, i % n] = 0 }
+            for threads in [1, 2] {
+                let context = "\(m)x\(n)x\(k) threads \(threads)"
+                var product = Matrix(rows: m, columns: n)
+                GEMM.multiply(a, b, into: &product, adding: bias, threads: threads)
+                var relu = Matrix(rows: m, columns: n)
+                GEMM.multiply(a, b, into: &relu, adding: bias, epilogue: .relu, threads: threads)
+                var expected = Matrix(rows: m, columns: n)
+                Elementwise.relu(product, into: &expected)
+                #expect(relu.values.map(\.bitPattern) == expected.values.map(\.bitPattern), "relu \(context)")
+                #expect(relu.values.contains(0) && relu.values.contains { $0 > 0 }, "relu \(context) is trivial")
+
+                var masked = Matrix(rows: m, columns: n)
+                GEMM.multiply(a, b, into: &masked, adding: bias, epilogue: .positiveMask(mask), threads: threads)
+                Elementwise.reluBackward(output: mask, outputGradient: product, into: &expected)
+                #expect(masked.values.map(\.bitPattern) == expected.values.map(\.bitPattern), "mask \(context)")
+            }
+        }
+    }
+
+    @Test func columnSumsWhilePackingMatchTheSumsAndTheThreadCountDoesNotMatter() {
+        // A weight gradient's shapes (X^T dY, several k blocks, a ragged last panel, several
+        // column blocks), and the vector paths, which sum separately.
+        let shapes: [(Int, Int, Int)] = [(37, 45, 700), (13, 512, 4096), (5, 4100, 600), (256, 1, 300), (30, 20, 1)]
+        for (index, (m, n, k)) in shapes.enumerated() {
+            var random = SeededRandom(seed: UInt64(150 + index))
+            let x = Matrix.uniform(rows: k, columns: m, limit: 1, random: &random)
+            let dy = Matrix.uniform(rows: k, columns: n, limit: 1, random: &random)
+            let c0 = Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
+            let s0 = Matrix.uniform(rows: 1, columns: n, limit: 1, random: &random)
+            var results: [(Matrix, Matrix)] = []
+            for threads in [1, 2] {
+                var c = c0, sums = s0
+                GEMM.multiply(x, transposeA: true, dy, into: &c, beta: 1, addingColumnSumsOfBTo: &sums, threads: threads)
+                results.append((c, sums))
+            }
+            let context = "\(m)x\(n)x\(k)"
+            #expect(TestMatrix.identical(results[0].0, results[1].0) && TestMatrix.identical(results[0].1, results[1].1), "\(context)")
+            var product = c0
+            GEMM.multiply(x, transposeA: true, dy, into: &product, beta: 1)
+            #expect(TestMatrix.identical(results[0].0, product), "\(context): the product is unchanged")
+            for j in 0..<n {
+                var exact = Double(s0[0, j])
+                for r in 0..<k { exact += Double(dy[r, j]) }
+                #expect(abs(Double(results[0].1[0, j]) - exact) < 1e-6 * Double(k) + 1e-4, "\(context) column \(j)")
+            }
+        }
+    }
+
+    @Test func reluEpilogueKeepsNaNAndMakesNegativeZeroPositive() {
+        // alpha 0 leaves C = beta C, so the epilogue sees these values exactly.
+        let special: [Float] = [-0.0, .nan, -2, 3, 0, -.infinity, .infinity, -1e-30]
+        let c0 = Matrix(rows: 1, columns: special.count, values: special)
+        let a = Matrix(rows: 1, columns: 4, repeating: 1), b = Matrix(rows: 4, columns: special.count, repeating: 1)
+        var fused = c0
+        GEMM.multiply(a, b, into: &fused, alpha: 0, beta: 1, epilogue: .relu)
+        var separate = Matrix(rows: 1, columns: special.count)
+        Elementwise.relu(c0, into: &separate)
+        #expect(fused.values.map(\.bitPattern) == separate.values.map(\.bitPattern))
+        #expect(fused[0, 0].bitPattern == Float(0).bitPattern && fused[0, 1].isNaN && fused[0, 6] == .infinity)
+    }
+
     // MARK: workspaces
 
     @Test func explicitWorkspaceIsReusedWithoutGrowing() {

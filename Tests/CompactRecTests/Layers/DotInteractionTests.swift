@@ -99,4 +99,44 @@ import Testing
         #expect(TestMatrix.identical(one.forward(x, training: true), two.forward(x, training: true)))
         #expect(TestMatrix.identical(one.backward(dy), two.backward(dy)))
     }
+
+    @Test func denseAndVectorsFormGivesTheBitsOfTheConcatenatedForm() {
+        // DLRM's call: the dense vector and the embeddings apart, the output [dense | pairs].
+        for (fields, dimension) in [(27, 16), (5, 11), (4, 3)] {
+            for includeSelf in [false, true] {
+                for threads in [1, 2] {
+                    let seed = UInt64(fields * 10 + dimension)
+                    let rows = 37
+                    let dense = TestMatrix.random(rows: rows, columns: dimension, seed: seed)
+                    let vectors = TestMatrix.random(rows: rows, columns: (fields - 1) * dimension, seed: seed + 1)
+                    var joined = Matrix(rows: rows, columns: fields * dimension)
+                    joined.setColumns(0, from: dense)
+                    joined.setColumns(dimension, from: vectors)
+                    let apart = DotInteraction(fields: fields, dimension: dimension, includeSelf: includeSelf)
+                    let together = DotInteraction(fields: fields, dimension: dimension, includeSelf: includeSelf)
+                    apart.threads = threads
+                    let output = apart.forward(dense: dense, vectors: vectors, training: true)
+                    let pairs = together.forward(joined, training: true)
+                    var expected = Matrix(rows: rows, columns: dimension + pairs.columns)
+                    expected.setColumns(0, from: dense)
+                    expected.setColumns(dimension, from: pairs)
+                    let context = "\(fields) x \(dimension) self \(includeSelf) threads \(threads)"
+                    #expect(TestMatrix.identical(output, expected), "\(context)")
+
+                    let gradient = TestMatrix.random(rows: rows, columns: dimension + pairs.columns, seed: seed + 2)
+                    var pairsGradient = Matrix(rows: rows, columns: pairs.columns)
+                    gradient.copyColumns(dimension, into: &pairsGradient)
+                    let joinedGradient = together.backward(pairsGradient)
+                    var denseGradient = Matrix(rows: rows, columns: dimension)
+                    gradient.copyColumns(0, into: &denseGradient)
+                    joinedGradient.addColumns(0, to: &denseGradient)
+                    var vectorGradient = Matrix(rows: rows, columns: (fields - 1) * dimension)
+                    joinedGradient.copyColumns(dimension, into: &vectorGradient)
+                    let gradients = apart.backward(concatenatedGradient: gradient)
+                    #expect(TestMatrix.identical(gradients.dense, denseGradient), "\(context)")
+                    #expect(TestMatrix.identical(gradients.vectors, vectorGradient), "\(context)")
+                }
+            }
+        }
+    }
 }

@@ -115,4 +115,58 @@ import Testing
         #expect(mlp.backward(x) == x)
         #expect(mlp.parameters.isEmpty && mlp.outputs == 3)
     }
+
+    /// Runs `mlp`'s layers one at a time (no fused steps): forward in training mode, then
+    /// backward of `gradient`; returns the output and the input gradient.
+    static func layerByLayer(_ mlp: MLP, _ input: Matrix, _ gradient: Matrix) -> (output: Matrix, inputGradient: Matrix) {
+        var activation = input
+        for layer in mlp.layers { activation = layer.forward(activation, training: true) }
+        let output = activation
+        var back = gradient
+        for layer in mlp.layers.reversed() { back = layer.backward(back) }
+        return (output, back)
+    }
+
+    @Test func fusedReLUStepsGiveTheBitsOfTheLayersRunOneByOne() {
+        // Widths with ragged GEMM tiles, a final Linear or a final ReLU, one and two threads.
+        for (index, outputs) in [3, nil].enumerated() {
+            for threads in [1, 2] {
+                let seed = UInt64(500 + 10 * index + threads)
+                var randomA = SeededRandom(seed: seed), randomB = SeededRandom(seed: seed)
+                let fused = MLP(inputs: 7, hidden: [40, 23, 5], outputs: outputs, random: &randomA)
+                let reference = MLP(inputs: 7, hidden: [40, 23, 5], outputs: outputs, random: &randomB)
+                TestMatrix.randomizeParameters(of: fused, seed: seed)
+                TestMatrix.randomizeParameters(of: reference, seed: seed)
+                fused.threads = threads
+                reference.threads = threads
+                let x = TestMatrix.random(rows: 131, columns: 7, seed: seed + 1)
+                let g = TestMatrix.random(rows: 131, columns: fused.outputs, seed: seed + 2)
+                let y = fused.forward(x, training: true)
+                let dx = fused.backward(g)
+                let expected = Self.layerByLayer(reference, x, g)
+                let context = "outputs \(String(describing: outputs)) threads \(threads)"
+                #expect(TestMatrix.identical(y, expected.output), "\(context)")
+                #expect(TestMatrix.identical(dx, expected.inputGradient), "\(context)")
+                for (a, b) in zip(fused.parameters, reference.parameters) {
+                    #expect(TestMatrix.identical(a.gradient, b.gradient), "\(a.name) \(context)")
+                }
+            }
+        }
+    }
+
+    @Test func parameterGradientsWithoutTheInputGradientAreTheSame() {
+        var randomA = SeededRandom(seed: 600), randomB = SeededRandom(seed: 600)
+        let full = MLP(inputs: 13, hidden: [30, 16], random: &randomA)
+        let parametersOnly = MLP(inputs: 13, hidden: [30, 16], random: &randomB)
+        let x = TestMatrix.random(rows: 50, columns: 13, seed: 601)
+        let g = TestMatrix.random(rows: 50, columns: 16, seed: 602)
+        _ = full.forward(x, training: true)
+        _ = full.backward(g)
+        _ = parametersOnly.forward(x, training: true)
+        parametersOnly.accumulateParameterGradients(g)
+        for (a, b) in zip(full.parameters, parametersOnly.parameters) {
+            #expect(TestMatrix.identical(a.gradient, b.gradient), "\(a.name)")
+            #expect(a.gradient.values.contains { $0 != 0 }, "\(a.name) got no gradient")
+        }
+    }
 }
