@@ -154,4 +154,10 @@ extension BatchNorm: TrainingState {
         }
         return true
     }
+
+    /// Drops the input kept by the last training forward when no backward pass will follow
+    /// (so that the layer before may overwrite that buffer in place).
+    public func releaseCachedInput() {
+        cachedInput = nil
+    }
 }

@@ -18,6 +18,18 @@ public protocol CTRModel: AnyObject {
 }
 
 extension CTRModel {
+    /// Forward and backward on `batch` (training mode), every gradient zeroed first; returns the
+    /// loss, or throws `nonFiniteLoss` naming `step` before any gradient is touched.
+    public func computeGradients(on batch: Batch, loss: SigmoidCrossEntropy, step: Int) throws(TrainingError) -> Float {
+        let logits = forward(batch, training: true)
+        let value = loss.loss(logits: logits, labels: batch.labels)
+        guard value.isFinite else { throw .nonFiniteLoss(step: step, loss: value, checkpoint: nil) }
+        for table in sparseTables { table.zeroGradient() }
+        for parameter in denseParameters { parameter.zeroGradient() }
+        backward(loss.gradient(logits: logits, labels: batch.labels), batch: batch)
+        return value
+    }
+
     /// Parameters in embedding tables (what compact embeddings shrink).
     public var embeddingParameterCount: Int { embedding.parameterCount }
     /// All parameters.

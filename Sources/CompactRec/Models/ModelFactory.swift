@@ -44,6 +44,27 @@ public enum ModelFactory {
             embedding = FullEmbedding(cardinalities: cardinalities, dimensions: widths,
                                       categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
         }
+        return try assemble(configuration, embedding: embedding, store: store, random: &random)
+    }
+
+    /// A `configuration.kind` model around the embedding layer `makeEmbedding` builds (AutoDim's
+    /// search supernet): the layers draw from the same seeded stream as `make`'s.
+    public static func make(_ configuration: ModelConfiguration, store: ColumnStore, seed: UInt64,
+                            embedding makeEmbedding: (_ cardinalities: [Int], _ random: inout SeededRandom) -> any EmbeddingLayer)
+        throws(DataError) -> any CTRModel {
+        guard configuration.kind != .lr else {
+            throw .invalidOption("logistic regression has no embeddings to search; use --model fm, wd, deepfm or dlrm")
+        }
+        var random = SeededRandom(seed: seed, stream: 0x30DE1)
+        let embedding = makeEmbedding(store.manifest.fields.compactMap(\.cardinality), &random)
+        return try assemble(configuration, embedding: embedding, store: store, random: &random)
+    }
+
+    /// The model of `configuration.kind` around `embedding`.
+    private static func assemble(_ configuration: ModelConfiguration, embedding: any EmbeddingLayer, store: ColumnStore,
+                                 random: inout SeededRandom) throws(DataError) -> any CTRModel {
+        let schema = store.schema
+        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         switch configuration.kind {
         case .lr:
             return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)

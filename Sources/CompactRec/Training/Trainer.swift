@@ -39,12 +39,7 @@ public final class Trainer {
     /// One optimisation step on `batch`; returns its loss.
     func trainStep(_ batch: Batch) throws(TrainingError) -> Float {
         cursor.step += 1
-        let logits = model.forward(batch, training: true)
-        let value = loss.loss(logits: logits, labels: batch.labels)
-        guard value.isFinite else { throw .nonFiniteLoss(step: step, loss: value, checkpoint: nil) }
-        for table in model.sparseTables { table.zeroGradient() }
-        for parameter in model.denseParameters { parameter.zeroGradient() }
-        model.backward(loss.gradient(logits: logits, labels: batch.labels), batch: batch)
+        let value = try model.computeGradients(on: batch, loss: loss, step: step)
         sparseOptimizer.apply(to: model.sparseTables)
         denseOptimizer.apply(to: model.denseParameters)
         return value

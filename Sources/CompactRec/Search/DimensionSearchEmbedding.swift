@@ -1,0 +1,194 @@
+/// AutoDim's search-stage embedding (Zhao et al., "AutoDim: Field-aware Embedding Dimension
+/// Search in Recommender Systems", WWW 2021): every field offers candidate widths, and a learned
+/// distribution over them (the architecture weights `alpha`, one row per field) mixes them.
+///
+/// Per field `f` and candidate `m` of width `d_m`: the candidate's rows `e_m` (the first `d_m`
+/// columns of one shared table of the largest width, or a table of its own), unified to the
+/// largest width `D` by a linear map with bias (or zero padding), then normalised by a BatchNorm
+/// without scale and shift so that candidates of different magnitude compete fairly. The field's
+/// vector is `sum_m p_m BN_m(T_m(e_m))`, with `p` a Gumbel-softmax sample of `softmax(alpha_f)`
+/// at the current `temperature` (training) or `softmax(alpha_f / temperature)` (evaluation).
+///
+/// The backward pass adds dLoss/dalpha to `architecture.gradient` when
+/// `accumulatesArchitectureGradient` is set; the architecture weights are not among
+/// `denseParameters`, so the weights' optimiser never moves them (`DimensionSearch` does).
+public final class DimensionSearchEmbedding: EmbeddingLayer {
+    /// Where the candidates' rows come from.
+    public enum CandidateTables: String, Sendable, Codable, CaseIterable {
+        /// One table of the largest width per field; candidate `m` uses its first `d_m` columns.
+        case shared = "weight-sharing"
+        /// A table per field and candidate.
+        case separate
+    }
+
+    /// How a candidate is brought to the largest width.
+    public enum Unification: String, Sendable, Codable, CaseIterable {
+        /// A learned `d_m -> D` linear map with bias.
+        case linear
+        /// Zeros after the candidate's values.
+        case zeroPadding = "zero-padding"
+    }
+
+    /// Candidate widths, ascending.
+    public let candidates: [Int]
+    /// The common output width (the largest candidate).
+    public let width: Int
+    /// Where the candidates' rows come from.
+    public let candidateTables: CandidateTables
+    /// Architecture weights, fields x candidates (start at 0: a uniform choice).
+    public let architecture: DenseParameter
+    /// Gumbel-softmax temperature of the next training forward.
+    public var temperature: Float = 1
+    /// Whether `backward` adds dLoss/dalpha to `architecture.gradient`.
+    public var accumulatesArchitectureGradient = true
+    /// Whether a training forward keeps each field's last Gumbel noise instead of drawing anew
+    /// (for gradient checks, which compare losses at perturbed weights under the same noise).
+    public var reusesNoise = false
+    /// Cores the fields are shared out over.
+    public var threads: Int {
+        get { rows.first?.threads ?? 1 }
+        set { for table in rows { table.threads = newValue } }
+    }
+
+    /// The gathering of the candidates' rows: one embedding of width D per field (shared), or
+    /// one per candidate.
+    let rows: [FullEmbedding]
+    let fields: [SearchField]
+    private var random: SeededRandom
+    private var output: Matrix
+    private var rowGradients: [Matrix]
+
+    /// The supernet for fields of `cardinalities` (schema order; `categoricalCount`
+    /// single-valued, the rest multi-valued) named `names`, over `candidates`.
+    public init(cardinalities: [Int], candidates: [Int], tables: CandidateTables = .shared, unification: Unification = .linear,
+                categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom) {
+        let sorted = Array(Set(candidates)).sorted()
+        precondition(!sorted.isEmpty && sorted.allSatisfy { $0 >= 1 }, "DimensionSearchEmbedding: candidates must be positive")
+        let width = sorted.last ?? 1
+        self.candidates = sorted
+        self.width = width
+        candidateTables = tables
+        switch tables {
+        case .shared:
+            rows = [FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in width },
+                                  categoricalCount: categoricalCount, names: names, random: &random)]
+        case .separate:
+            rows = sorted.map { d in
+                FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in d }, categoricalCount: categoricalCount,
+                              names: names.map { "\($0).candidate\(d)" }, random: &random)
+            }
+        }
+        fields = names.map { SearchField(name: $0, candidates: sorted, linear: unification == .linear, random: &random) }
+        architecture = DenseParameter(name: "architecture", value: Matrix(rows: names.count, columns: sorted.count))
+        self.random = SeededRandom(seed: seed, stream: 0x6A_4D17)
+        output = Matrix(rows: 0, columns: width * names.count)
+        rowGradients = rows.map { Matrix(rows: 0, columns: $0.outputWidth) }
+    }
+
+    /// D for every field.
+    public var outputDimensions: [Int] { Array(repeating: width, count: fields.count) }
+    /// The candidates' tables.
+    public var tables: [EmbeddingTable] { rows.flatMap(\.tables) }
+    /// The unifying transforms (not the architecture weights).
+    public var denseParameters: [DenseParameter] { fields.flatMap(\.parameters) }
+    /// Table values plus transform weights and biases.
+    public var parameterCount: Int { tables.reduce(0) { $0 + $1.parameterCount } + denseParameters.reduce(0) { $0 + $1.count } }
+
+    /// Per field, `softmax(alpha_f)`: the search's current belief about each candidate.
+    public var candidateProbabilities: [[Float]] {
+        (0..<fields.count).map { f in GumbelSoftmax.softmax((0..<candidates.count).map { architecture.value[f, $0] }) }
+    }
+
+    /// Per field, the candidate width of largest `alpha` (the search's choice).
+    public var chosenWidths: [Int] {
+        (0..<fields.count).map { f in
+            var best = 0
+            for m in candidates.indices where architecture.value[f, m] > architecture.value[f, best] { best = m }
+            return candidates[best]
+        }
+    }
+
+    /// The supernet's evaluation-mode vectors tabulated per id: the mixing with the
+    /// deterministic weights and the BatchNorms' running statistics is a fixed affine function
+    /// of each row (and so of a multi-valued field's mean row), so one D-wide table per field
+    /// gives exactly the evaluation forward's vectors, except for an empty multi-valued bag
+    /// (whose zero vector the supernet maps to a constant, and a table leaves at zero). The
+    /// search's product is the choice of widths, retrained from scratch; this form is what its
+    /// supernet would be if exported.
+    public func inferenceForm() -> EmbeddingInferenceForm {
+        let tables = (0..<fields.count).map { f -> EmbeddingTable in
+            let field = fields[f]
+            let n = rows[0].tables[f].rows
+            let sources = rows.map { embedding in
+                Matrix(rows: n, columns: embedding.tables[f].dimension, values: embedding.tables[f].weights)
+            }
+            field.sample = deterministicSample(field: f)
+            field.forward(sources: candidates.indices.map { sources[rows.count == 1 ? 0 : $0] },
+                          offsets: candidates.map { _ in 0 }, training: false)
+            return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: field.mixed.values)
+        }
+        return EmbeddingInferenceForm(tables: tables, projections: [])
+    }
+
+    /// The mixing weights without noise, `softmax(alpha_f / temperature)`.
+    private func deterministicSample(field f: Int) -> GumbelSoftmax {
+        GumbelSoftmax(alpha: (0..<candidates.count).map { architecture.value[f, $0] }, temperature: temperature,
+                      noise: candidates.map { _ in 0 })
+    }
+
+    /// Mixed vectors of every field, side by side (batch x fields * D).
+    public func forward(_ batch: Batch, training: Bool) -> Matrix {
+        let gathered = rows.map { $0.forward(batch, training: training) }
+        for f in fields.indices {
+            let alpha = (0..<candidates.count).map { architecture.value[f, $0] }
+            if !training {
+                fields[f].sample = deterministicSample(field: f)
+            } else if reusesNoise {
+                fields[f].sample = GumbelSoftmax(alpha: alpha, temperature: temperature, noise: fields[f].sample.noise)
+            } else {
+                fields[f].sample = GumbelSoftmax(alpha: alpha, temperature: temperature, random: &random)
+            }
+        }
+        let shared = rows.count == 1
+        let context = UncheckedSendable((fields, gathered, candidates, width))
+        Parallel.forEachClaimed(fields.count, threads: threads) { f in
+            let (fields, gathered, candidates, width) = context.value
+            let sources = candidates.indices.map { gathered[shared ? 0 : $0] }
+            let offsets = candidates.map { shared ? f * width : f * $0 }
+            fields[f].forward(sources: sources, offsets: offsets, training: training)
+        }
+        output.resize(rows: batch.size)
+        for (f, field) in fields.enumerated() { output.setColumns(f * width, from: field.mixed) }
+        return output
+    }
+
+    /// The candidates' gradients into their rows and transforms, and (if set) dLoss/dalpha.
+    ///
+    /// When the tables do not require gradients (an architecture step), only dLoss/dalpha is
+    /// computed: nothing below the mixing is differentiated.
+    public func backward(_ outputGradient: Matrix, batch: Batch) {
+        let weights = tables.first?.requiresGradient ?? true
+        let context = UncheckedSendable((fields, outputGradient, width))
+        Parallel.forEachClaimed(fields.count, threads: threads) { f in
+            let (fields, outputGradient, width) = context.value
+            fields[f].backward(outputGradient, offset: f * width, weights: weights)
+        }
+        let shared = rows.count == 1
+        for r in rows.indices where weights {
+            rowGradients[r].resize(rows: batch.size)
+            rowGradients[r].fill(0)
+        }
+        for (f, field) in fields.enumerated() {
+            for (m, d) in candidates.enumerated() where weights {
+                let r = shared ? 0 : m
+                CandidateMixing.addColumns(of: field.rowGradients[m], count: d, to: &rowGradients[r], at: f * (shared ? width : d))
+            }
+            if accumulatesArchitectureGradient {
+                let alpha = (0..<candidates.count).map { architecture.value[f, $0] }
+                let gradient = field.sample.alphaGradient(weightGradient: field.weightGradient, alpha: alpha)
+                for m in candidates.indices { architecture.gradient[f, m] += gradient[m] }
+            }
+        }
+        for (r, embedding) in rows.enumerated() where weights { embedding.backward(rowGradients[r], batch: batch) }
+    }
+}

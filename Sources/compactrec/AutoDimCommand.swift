@@ -1,0 +1,94 @@
+import ArgumentParser
+import CompactRec
+import Foundation
+
+/// `compactrec autodim`: AutoDim's search, then retraining with the chosen widths.
+struct AutoDimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "autodim",
+        abstract: "AutoDim end to end: search a width per field, then train a fresh model with those widths.",
+        discussion: """
+            Runs search (see compactrec search --help) into <output>/search, then trains a fresh \
+            model into <output>/retrain in which each field has a table of its chosen width, \
+            followed (FM, DeepFM, DLRM) by a linear map to the largest candidate width; Wide & \
+            Deep concatenates the fields as they are. Embedding parameters count the tables and \
+            the maps. --json prints the retrained model's test metrics with train's keys, plus \
+            dims.
+            """
+    )
+
+    @Argument(help: "A directory written by compactrec prepare.")
+    var dataset: String
+
+    @OptionGroup var settings: TrainingSettingOptions
+    @OptionGroup var search: SearchSettingOptions
+
+    @Option(help: "Directory for the search and the retrained run (default: runs/autodim-<model>-seed<seed>).")
+    var output: String?
+
+    @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
+    var truth: String?
+
+    @Flag(help: "Print the retrained model's test metrics and the dims as one JSON object.")
+    var json = false
+
+    @Flag(help: "No progress bars.")
+    var quiet = false
+
+    func validate() throws { try settings.validateRanges() }
+
+    func run() async throws {
+        let store = try ColumnStore(directory: dataset)
+        let configuration = try settings.resolve(for: store)
+        let directory = output ?? "runs/autodim-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
+        let found = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
+                                               quiet: quiet || json).run(writingTo: directory + "/search")
+        if !json { print(DimensionSearchFiles.table(found, truth: try DimensionSearchSession.truth(path: truth)), terminator: "") }
+        let outcome = try DimensionRetraining.train(store: store, configuration: configuration, widths: found.widths,
+                                                    width: found.candidates.max() ?? configuration.model.dimension,
+                                                    directory: directory + "/retrain", quiet: quiet || json)
+        if json {
+            print(try jsonString(AutoDimResult(result: outcome.result, dims: Dictionary(uniqueKeysWithValues: zip(found.fields, found.widths)),
+                                               searchSecondsPerEpoch: found.secondsPerEpoch)))
+        } else {
+            outcome.printSummary()
+        }
+    }
+}
+
+/// Training a fresh model with given per-field widths (AutoDim's retraining, and the MDE and
+/// RaS baselines).
+enum DimensionRetraining {
+    /// Trains `configuration`'s model with `widths` (projected to `width` where the model needs
+    /// equal widths) into `directory`, starting over if a previous run is there.
+    static func train(store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
+                      quiet: Bool) throws -> TrainingSession.Outcome {
+        var configuration = configuration
+        configuration.model.dimension = width
+        configuration.model.fieldDimensions = widths.allSatisfy { $0 == width } ? nil : widths
+        configuration.model.innerDimensions = nil
+        configuration.embedding = .plain
+        let run = TrainingRun(directory: directory, configuration: configuration, resume: false)
+        run.removePreviousFiles()
+        return try TrainingSession(run: run, store: store, quiet: quiet).train()
+    }
+}
+
+/// What `autodim --json` prints: train's keys plus the chosen widths.
+struct AutoDimResult: Encodable {
+    let result: TrainResult
+    let dims: [String: Int]
+    let searchSecondsPerEpoch: Double
+
+    enum CodingKeys: String, CodingKey {
+        case dims
+        case searchSecondsPerEpoch = "search_seconds_per_epoch"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dims, forKey: .dims)
+        try container.encode(searchSecondsPerEpoch, forKey: .searchSecondsPerEpoch)
+    }
+}

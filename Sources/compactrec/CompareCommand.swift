@@ -1,0 +1,159 @@
+import ArgumentParser
+import CompactRec
+import Foundation
+
+/// `compactrec compare`: AutoDim's comparison table on one dataset.
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Train FDE, MDE, RaS, AD-s and AutoDim on one dataset and print the paper's table.",
+        discussion: """
+            FDE: one width for every field (the largest candidate). AutoDim: bi-level search, then \
+            retraining with the chosen widths. AD-s: one-level search, then retraining. MDE: \
+            widths proportional to cardinality^-0.3, scaled to AutoDim's embedding parameters. \
+            RaS: --random-trials draws of a random candidate per field, each trained, the best on \
+            validation reported. Each run keeps its directory under --output; the table (test AUC, \
+            logloss, embedding parameters, and the search's cost per epoch against FDE's) goes to \
+            stdout and to <output>/compare.md and compare.json. The training options apply to \
+            every run.
+            """
+    )
+
+    @Argument(help: "A directory written by compactrec prepare.")
+    var dataset: String
+
+    @OptionGroup var settings: TrainingSettingOptions
+    @OptionGroup var search: SearchSettingOptions
+
+    @Option(help: "Random architectures RaS trains (default: 3).")
+    var randomTrials = 3
+
+    @Option(help: "Directory for every run and the table (default: runs/compare-<model>-seed<seed>).")
+    var output: String?
+
+    @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside AutoDim's choice.", valueName: "file"))
+    var truth: String?
+
+    @Flag(help: "No progress bars.")
+    var quiet = false
+
+    func validate() throws {
+        try settings.validateRanges()
+        guard randomTrials >= 1 else { throw ValidationError("--random-trials must be at least 1") }
+    }
+
+    func run() async throws {
+        let store = try ColumnStore(directory: dataset)
+        let configuration = try settings.resolve(for: store)
+        let directory = output ?? "runs/compare-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
+        var searchOptions = try search.resolve()
+        let width = searchOptions.candidates.max() ?? 32
+        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
+        let projected = configuration.model.kind != .wd
+        var rows: [ComparisonRow] = []
+        func add(_ method: String, _ outcome: TrainingSession.Outcome, widths: [Int], note: String = "") {
+            rows.append(ComparisonRow(method: method, auc: outcome.result.auc, logloss: outcome.result.logloss,
+                                      embeddingParams: outcome.result.embeddingParams, widths: widths,
+                                      validationAUC: outcome.result.bestValidationAUC, note: note))
+            if !quiet { printToStandardError("compare: \(method) test AUC \(ProgressBar.fixed(outcome.result.auc, 4))\n") }
+        }
+
+        let uniform = cardinalities.map { _ in width }
+        let fde = try DimensionRetraining.train(store: store, configuration: configuration, widths: uniform, width: width,
+                                                directory: directory + "/fde", quiet: quiet)
+        add("FDE (\(width))", fde, widths: uniform)
+        let fdeSecondsPerEpoch = Double(store.rowIndices(of: .train).count) / max(fde.result.samplesPerSecond, 1e-9)
+
+        searchOptions.levels = .biLevel
+        let autodim = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet)
+            .run(writingTo: directory + "/autodim/search")
+        let autodimRun = try DimensionRetraining.train(store: store, configuration: configuration, widths: autodim.widths, width: width,
+                                                       directory: directory + "/autodim/retrain", quiet: quiet)
+
+        searchOptions.levels = .oneLevel
+        let oneLevel = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet)
+            .run(writingTo: directory + "/ad-s/search")
+        let oneLevelRun = try DimensionRetraining.train(store: store, configuration: configuration, widths: oneLevel.widths, width: width,
+                                                        directory: directory + "/ad-s/retrain", quiet: quiet)
+
+        let budget = DimensionBaselines.parameterCount(cardinalities: cardinalities, widths: autodim.widths, width: width, projected: projected)
+        let mdeWidths = DimensionBaselines.mixedDimensions(cardinalities: cardinalities, width: width, budget: budget)
+        let mde = try DimensionRetraining.train(store: store, configuration: configuration, widths: mdeWidths, width: width,
+                                                directory: directory + "/mde", quiet: quiet)
+        add("MDE (budget of AutoDim)", mde, widths: mdeWidths)
+
+        var best: (outcome: TrainingSession.Outcome, widths: [Int], trial: Int)?
+        let draws = DimensionBaselines.randomDimensions(fields: cardinalities.count, candidates: searchOptions.candidates,
+                                                        trials: randomTrials, seed: configuration.options.seed)
+        for (trial, widths) in draws.enumerated() {
+            let outcome = try DimensionRetraining.train(store: store, configuration: configuration, widths: widths, width: width,
+                                                        directory: directory + "/ras/trial\(trial + 1)", quiet: quiet)
+            if (outcome.result.bestValidationAUC ?? 0) > (best?.outcome.result.bestValidationAUC ?? -1) { best = (outcome, widths, trial + 1) }
+        }
+        if let best { add("RaS (best of \(randomTrials))", best.outcome, widths: best.widths, note: "trial \(best.trial)") }
+        add("AD-s", oneLevelRun, widths: oneLevel.widths,
+            note: "search \(ProgressBar.fixed(oneLevel.secondsPerEpoch / fdeSecondsPerEpoch, 2))x an FDE epoch")
+        add("AutoDim", autodimRun, widths: autodim.widths,
+            note: "search \(ProgressBar.fixed(autodim.secondsPerEpoch / fdeSecondsPerEpoch, 2))x an FDE epoch")
+
+        let comparison = Comparison(model: configuration.model.kind.rawValue, dataset: store.directory, rows: rows,
+                                    fields: autodim.fields, fdeSecondsPerEpoch: fdeSecondsPerEpoch,
+                                    searchSecondsPerEpoch: autodim.secondsPerEpoch)
+        let text = comparison.markdown() + "\nAutoDim's choice:\n\n```\n"
+            + DimensionSearchFiles.table(autodim, truth: try DimensionSearchSession.truth(path: truth)) + "```\n"
+        try AtomicFile.write(Array(text.utf8), to: directory + "/compare.md")
+        try AtomicFile.write(Array((try jsonString(comparison) + "\n").utf8), to: directory + "/compare.json")
+        print(text, terminator: "")
+    }
+}
+
+/// One method's line of the comparison.
+struct ComparisonRow: Codable {
+    var method: String
+    var auc: Double
+    var logloss: Double
+    var embeddingParams: Int
+    var widths: [Int]
+    var validationAUC: Double?
+    var note: String
+
+    enum CodingKeys: String, CodingKey {
+        case method, auc, logloss, widths, note
+        case embeddingParams = "embedding_params"
+        case validationAUC = "best_validation_auc"
+    }
+}
+
+/// The comparison table.
+struct Comparison: Codable {
+    var model: String
+    var dataset: String
+    var rows: [ComparisonRow]
+    var fields: [String]
+    var fdeSecondsPerEpoch: Double
+    var searchSecondsPerEpoch: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, dataset, rows, fields
+        case fdeSecondsPerEpoch = "fde_seconds_per_epoch"
+        case searchSecondsPerEpoch = "search_seconds_per_epoch"
+    }
+
+    /// The table in Markdown: method, test AUC, logloss, embedding parameters (and their share
+    /// of FDE's).
+    func markdown() -> String {
+        let reference = Double(rows.first?.embeddingParams ?? 1)
+        var lines = ["\(model) on \(dataset)", "",
+                     "| method | test AUC | test logloss | embedding params | of FDE | note |",
+                     "| --- | --- | --- | --- | --- | --- |"]
+        for row in rows {
+            lines.append("| \(row.method) | \(ProgressBar.fixed(row.auc, 4)) | \(ProgressBar.fixed(row.logloss, 4)) | \(row.embeddingParams) | "
+                         + "\(ProgressBar.fixed(100 * Double(row.embeddingParams) / reference, 1))% | \(row.note) |")
+        }
+        lines.append("")
+        lines.append("Search cost: \(ProgressBar.fixed(searchSecondsPerEpoch, 1)) s per AutoDim search epoch against "
+                     + "\(ProgressBar.fixed(fdeSecondsPerEpoch, 1)) s per FDE training epoch "
+                     + "(\(ProgressBar.fixed(searchSecondsPerEpoch / max(fdeSecondsPerEpoch, 1e-9), 2))x).")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

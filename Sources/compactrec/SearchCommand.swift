@@ -1,0 +1,133 @@
+import ArgumentParser
+import CompactRec
+import Foundation
+
+/// `compactrec search`: AutoDim's search stage; writes the chosen per-field widths.
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "AutoDim's search: choose an embedding width per field (writes dims.json for train --dims).",
+        discussion: """
+            Trains a supernet in which every field offers the candidate widths (one shared table \
+            of the largest width, or a table per candidate), each unified to the largest width and \
+            normalised, and mixed by Gumbel-softmax weights of learned architecture weights alpha. \
+            Bi-level (the default): a step of the model's weights on a training batch, then an SGD \
+            step of alpha on a validation batch; --one-level updates both from the training batch \
+            (the paper's AD-s). The choice per field is the argmax of alpha.
+
+            Writes into --output: dims.json (field name to width: pass it to train --dims), \
+            search.json (alpha, the history of softmax(alpha), the settings) and alpha.svg (each \
+            field's expected width over the search), and prints the table. The training options \
+            (--model, --epochs, --batch-size, --lr, --threads, --seed, ...) are train's.
+            """
+    )
+
+    @Argument(help: "A directory written by compactrec prepare.")
+    var dataset: String
+
+    @OptionGroup var settings: TrainingSettingOptions
+    @OptionGroup var search: SearchSettingOptions
+
+    @Option(help: "Directory for dims.json, search.json and alpha.svg (default: runs/search-<model>-seed<seed>).")
+    var output: String?
+
+    @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
+    var truth: String?
+
+    @Flag(help: "Print the search result as one JSON object.")
+    var json = false
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws { try settings.validateRanges() }
+
+    func run() async throws {
+        let store = try ColumnStore(directory: dataset)
+        let configuration = try settings.resolve(for: store)
+        let directory = output ?? "runs/search-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
+        let result = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
+                                                quiet: quiet || json).run(writingTo: directory)
+        if json {
+            print(try jsonString(DimensionSearchSummary(result, directory: directory)))
+        } else {
+            print(DimensionSearchFiles.table(result, truth: try DimensionSearchSession.truth(path: truth)), terminator: "")
+            print("embedding parameters with these widths: \(result.chosenEmbeddingParameters) "
+                  + "(a uniform width \(result.candidates.max() ?? 0): \(DimensionBaselines.parameterCount(cardinalities: result.cardinalities, widths: result.cardinalities.map { _ in result.candidates.max() ?? 0 }, width: result.candidates.max() ?? 0)))")
+            print("search: \(result.steps) steps, \(Int(result.samplesPerSecond)) samples/s, \(ProgressBar.fixed(result.secondsPerEpoch, 1)) s per epoch")
+            print("wrote \(directory)/dims.json, search.json, alpha.svg")
+        }
+    }
+}
+
+/// Runs a search with a progress bar and writes its files.
+struct DimensionSearchSession {
+    let store: ColumnStore
+    let configuration: RunConfiguration
+    let search: DimensionSearchOptions
+    let quiet: Bool
+
+    /// The search's result, its files written into `directory`.
+    func run(writingTo directory: String) throws -> DimensionSearchResult {
+        let searcher = try DimensionSearch(configuration: configuration.model, store: store, options: configuration.options,
+                                           searchOptions: search)
+        let bar = ProgressBar(label: search.levels == .oneLevel ? "search (one-level)" : "search", unit: .items("samples"),
+                              enabled: quiet ? false : nil)
+        let epochs = configuration.options.epochs
+        let result: DimensionSearchResult
+        do {
+            result = try searcher.run { progress in
+                bar.update(done: (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone, total: progress.rowsPerEpoch * epochs,
+                           note: "loss \(ProgressBar.fixed(Double(progress.loss), 4))")
+            }
+        } catch {
+            bar.finish()
+            throw error
+        }
+        bar.finish()
+        try DimensionSearchFiles.write(result, to: directory)
+        return result
+    }
+
+    /// The teacher generator's truth per field ("noise" or "rank r") from the
+    /// `<data>.teacher.json` file `compactrec generate` wrote; empty without a file.
+    static func truth(path: String?) throws -> [String: String] {
+        guard let path else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError.fileNotFound(path: path) }
+        do {
+            let truth = try JSONDecoder().decode(TeacherTruth.self, from: data)
+            return Dictionary(uniqueKeysWithValues: truth.categorical.map { ($0.name, $0.usefulRank.value == 0 ? "noise" : "rank \($0.usefulRank.value)") })
+        } catch {
+            throw DataError.badSchema(path: path, reason: "not a teacher truth file written by compactrec generate: \(error)")
+        }
+    }
+}
+
+/// What `search --json` prints.
+struct DimensionSearchSummary: Codable {
+    var dims: [String: Int]
+    var embeddingParams: Int
+    var steps: Int
+    var samplesPerSecond: Double
+    var secondsPerEpoch: Double
+    var validationAUC: Double
+    var directory: String
+
+    init(_ result: DimensionSearchResult, directory: String) {
+        dims = Dictionary(uniqueKeysWithValues: zip(result.fields, result.widths))
+        embeddingParams = result.chosenEmbeddingParameters
+        steps = result.steps
+        samplesPerSecond = result.samplesPerSecond
+        secondsPerEpoch = result.secondsPerEpoch
+        validationAUC = result.validation.auc
+        self.directory = directory
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dims, steps, directory
+        case embeddingParams = "embedding_params"
+        case samplesPerSecond = "samples_per_second"
+        case secondsPerEpoch = "seconds_per_epoch"
+        case validationAUC = "supernet_validation_auc"
+    }
+}

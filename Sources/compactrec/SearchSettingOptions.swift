@@ -1,0 +1,47 @@
+import ArgumentParser
+import CompactRec
+
+/// AutoDim's search options, shared by `search`, `autodim` and `compare`.
+struct SearchSettingOptions: ParsableArguments {
+    @Option(help: "Candidate widths per field, comma-separated (default: 2,8,16,24,32).")
+    var candidates: String?
+
+    @Option(help: "Candidate tables: weight-sharing (one table of the largest width; candidate d uses its first d columns) or separate (default: weight-sharing).")
+    var candidateTables: DimensionSearchEmbedding.CandidateTables?
+
+    @Option(help: "How candidates reach the largest width: linear (a learned map with bias) or zero-padding (default: linear).")
+    var unify: DimensionSearchEmbedding.Unification?
+
+    @Option(help: "Gumbel-softmax temperature: published (max(0.01, 1 - 0.00005 t), t = samples / 2000) or search-length (1 down to 0.01 over the search) (default: published).")
+    var tauSchedule: TemperatureSchedule?
+
+    @Option(help: "Learning rate of the architecture weights' SGD (default: 0.001).")
+    var alphaLR: Float?
+
+    @Flag(help: "One-level search (the paper's AD-s): weights and architecture from the same training batch, no validation rows.")
+    var oneLevel = false
+
+    /// The search settings these options give.
+    func resolve() throws -> DimensionSearchOptions {
+        var options = DimensionSearchOptions()
+        if let candidates {
+            guard let widths = TrainingSettingOptions.widths(candidates) else {
+                throw ValidationError("--candidates must be positive widths separated by commas, e.g. 2,8,16,24,32")
+            }
+            options.candidates = Array(Set(widths)).sorted()
+        }
+        options.candidateTables = candidateTables ?? options.candidateTables
+        options.unification = unify ?? options.unification
+        options.temperatureSchedule = tauSchedule ?? options.temperatureSchedule
+        if let alphaLR {
+            guard alphaLR > 0 && alphaLR.isFinite else { throw ValidationError("--alpha-lr must be a positive number") }
+            options.architectureLearningRate = alphaLR
+        }
+        options.levels = oneLevel ? .oneLevel : .biLevel
+        return options
+    }
+}
+
+extension DimensionSearchEmbedding.CandidateTables: ExpressibleByArgument {}
+extension DimensionSearchEmbedding.Unification: ExpressibleByArgument {}
+extension TemperatureSchedule: ExpressibleByArgument {}

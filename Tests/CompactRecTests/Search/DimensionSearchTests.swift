@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+@testable import CompactRec
+
+@Suite struct DimensionSearchTests {
+    typealias Models = ModelGradientTests
+
+    /// A DeepFM on AutoDim's supernet over candidates {1, 2, 3} (shared or separate tables,
+    /// linear or zero-padding unification), with fixed Gumbel noise and random alpha and biases.
+    static func supernet(tables: DimensionSearchEmbedding.CandidateTables, unification: DimensionSearchEmbedding.Unification)
+        -> (DeepFM, DimensionSearchEmbedding) {
+        var configuration = ModelConfiguration(kind: .deepfm, dimension: 3)
+        configuration.mlp = [5]
+        var random = SeededRandom(seed: 21)
+        let embedding = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 2, 3], tables: tables,
+                                                 unification: unification, categoricalCount: 3,
+                                                 names: Models.schema.vocabularyFields, seed: 4, random: &random)
+        for table in embedding.tables {
+            for i in table.weights.indices { table.weights[i] = Float(random.nextGaussian()) * 0.5 }
+        }
+        embedding.architecture.value = .uniform(rows: 4, columns: 3, limit: 1, random: &random)
+        embedding.temperature = 0.7
+        let model = DeepFM(schema: Models.schema, cardinalities: Models.cardinalities, embedding: embedding,
+                           configuration: configuration, random: &random)
+        for parameter in model.denseParameters where parameter.name.hasSuffix(".bias") {
+            parameter.value = .uniform(rows: parameter.value.rows, columns: parameter.value.columns, limit: 0.3, random: &random)
+        }
+        // Draw one noise sample, then keep it for every loss of the check.
+        _ = model.forward(Models.batch(), training: true)
+        embedding.reusesNoise = true
+        return (model, embedding)
+    }
+
+    @Test(arguments: [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear),
+                      (.separate, .linear), (.shared, .zeroPadding)])
+    func gradientsOfWeightsRowsAndAlphaMatchFiniteDifferences(tables: DimensionSearchEmbedding.CandidateTables,
+                                                               unification: DimensionSearchEmbedding.Unification) {
+        let (model, embedding) = Self.supernet(tables: tables, unification: unification)
+        let batch = Models.batch()
+        let logits = model.forward(batch, training: true)
+        for table in model.sparseTables { table.zeroGradient() }
+        for parameter in model.denseParameters + [embedding.architecture] { parameter.zeroGradient() }
+        model.backward(SigmoidCrossEntropy().gradient(logits: logits, labels: batch.labels), batch: batch)
+        var failures: [String] = []
+        var checked = 0
+        for parameter in [embedding.architecture] + embedding.denseParameters {
+            let count = parameter.value.count
+            for index in stride(from: 0, to: count, by: parameter === embedding.architecture ? 1 : max(1, count / 5)) {
+                let (r, c) = (index / parameter.value.columns, index % parameter.value.columns)
+                let original = parameter.value[r, c]
+                checked += 1
+                if !Models.agrees(analytic: parameter.gradient[r, c], perturb: { parameter.value[r, c] += $0 },
+                                  restore: { parameter.value[r, c] = original }, model: model, batch: batch) {
+                    failures.append("\(parameter.name)[\(r), \(c)]: analytic \(parameter.gradient[r, c])")
+                }
+            }
+        }
+        for table in embedding.tables {
+            for (slot, row) in table.touchedRows.enumerated() {
+                for k in 0..<table.dimension {
+                    let index = Int(row) * table.dimension + k
+                    let original = table.weights[index]
+                    checked += 1
+                    if !Models.agrees(analytic: table.gradientRows[slot * table.dimension + k], perturb: { table.weights[index] += $0 },
+                                      restore: { table.weights[index] = original }, model: model, batch: batch) {
+                        failures.append("\(table.name)[\(row), \(k)]")
+                    }
+                }
+            }
+        }
+        #expect(checked > 40)
+        #expect(embedding.architecture.gradient.values.contains { $0 != 0 })
+        #expect(failures.isEmpty, "\(tables) \(unification): \(failures.prefix(8))")
+    }
+
+    @Test func architectureStepComputesTheSameAlphaGradientWithoutWeightGradients() {
+        let (model, embedding) = Self.supernet(tables: .shared, unification: .linear)
+        let batch = Models.batch()
+        func alphaGradient(weights: Bool) -> Matrix {
+            for parameter in model.denseParameters { parameter.requiresGradient = weights; parameter.zeroGradient() }
+            for table in model.sparseTables { table.requiresGradient = weights; table.zeroGradient() }
+            embedding.architecture.zeroGradient()
+            let logits = model.forward(batch, training: true)
+            model.backward(SigmoidCrossEntropy().gradient(logits: logits, labels: batch.labels), batch: batch)
+            return embedding.architecture.gradient
+        }
+        let full = alphaGradient(weights: true)
+        let alphaOnly = alphaGradient(weights: false)
+        #expect(TestMatrix.identical(full, alphaOnly))
+        #expect(model.denseParameters.allSatisfy { $0.gradient.values.allSatisfy { $0 == 0 } })
+        #expect(model.sparseTables.allSatisfy { $0.touchedRows.isEmpty })
+    }
+
+    @Test func inferenceFormTabulatesTheEvaluationVectors() {
+        for tables in DimensionSearchEmbedding.CandidateTables.allCases {
+            let (model, embedding) = Self.supernet(tables: tables, unification: .linear)
+            // Move the running statistics off their initial values first.
+            for _ in 0..<3 { _ = model.forward(Models.batch(), training: true) }
+            let batch = Models.batch()
+            let vectors = embedding.forward(batch, training: false)
+            let form = embedding.inferenceForm()
+            #expect(form.widths == [3, 3, 3, 3] && form.projections.isEmpty)
+            let plain = FullEmbedding(cardinalities: Models.cardinalities, dimensions: form.widths, categoricalCount: 3,
+                                      names: Models.schema.vocabularyFields, random: &Self.unused)
+            for (target, source) in zip(plain.tables, form.tables) { target.weights = source.weights }
+            let tabulated = plain.forward(batch, training: false)
+            // Exact for every single-valued field and every non-empty bag of the multi-valued
+            // one (the mean of affine images is the affine image of the mean); an empty bag's
+            // zero vector is the one case a table cannot hold (the supernet maps it to its
+            // affine maps' constant), so row 1, whose bag is empty, is left out of field 4.
+            var largest: Float = 0
+            for r in 0..<batch.size {
+                for c in 0..<vectors.columns where c < 9 || r != 1 {
+                    largest = max(largest, abs(vectors[r, c] - tabulated[r, c]))
+                }
+            }
+            #expect(largest < 1e-5, "\(tables): tabulated vectors differ by \(largest)")
+        }
+    }
+
+    nonisolated(unsafe) static var unused = SeededRandom(seed: 0)
+
+    @Test func mixedDimensionsFollowCardinalityToTheMinusPointThreeWithinTheBudget() {
+        let cardinalities = [1_000_000, 10_000, 100, 10]
+        let budget = 4_000_000
+        let widths = DimensionBaselines.mixedDimensions(cardinalities: cardinalities, width: 32, budget: budget)
+        #expect(widths == widths.sorted(), "rarer-valued (larger) fields get narrower rows: \(widths)")
+        #expect(DimensionBaselines.parameterCount(cardinalities: cardinalities, widths: widths, width: 32) <= budget)
+        // 4M over a 1M-row field leaves it about 3 columns; its ratio to the 10,000-row field's
+        // width is (100)^-0.3 = 0.25 before rounding and capping.
+        #expect(widths[0] >= 2 && widths[0] <= 4)
+        #expect(abs(Double(widths[0]) / Double(widths[1]) - 0.25) < 0.1)
+        // A budget of a uniform width 32 gives width 32 everywhere.
+        let full = DimensionBaselines.parameterCount(cardinalities: cardinalities, widths: [32, 32, 32, 32], width: 32)
+        #expect(DimensionBaselines.mixedDimensions(cardinalities: cardinalities, width: 32, budget: full) == [32, 32, 32, 32])
+    }
+
+    @Test func randomSearchDrawsCandidatesReproducibly() {
+        let three = DimensionBaselines.randomDimensions(fields: 26, candidates: [2, 8, 16, 24, 32], trials: 3, seed: 5)
+        let five = DimensionBaselines.randomDimensions(fields: 26, candidates: [2, 8, 16, 24, 32], trials: 5, seed: 5)
+        #expect(Array(five.prefix(3)) == three)
+        #expect(three.allSatisfy { $0.count == 26 && $0.allSatisfy { [2, 8, 16, 24, 32].contains($0) } })
+        #expect(Set(three.flatMap { $0 }).count == 5)
+        #expect(three[0] != three[1])
+        // Parameter counts: tables plus projections where the width differs.
+        #expect(DimensionBaselines.parameterCount(cardinalities: [10, 5], widths: [2, 4], width: 4) == 10 * 2 + 2 * 4 + 5 * 4)
+        #expect(DimensionBaselines.parameterCount(cardinalities: [10, 5], widths: [2, 4], width: 4, projected: false) == 40)
+    }
+
+    @Test(arguments: DimensionSearchOptions.Levels.allCases)
+    func searchOnTeacherDataChoosesCandidatesAndWritesItsFiles(levels: DimensionSearchOptions.Levels) throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batchSize = 256
+        options.learningRate = 3e-3
+        options.threads = 2
+        var searchOptions = DimensionSearchOptions()
+        searchOptions.candidates = [2, 4, 8]
+        searchOptions.architectureLearningRate = 0.05
+        searchOptions.levels = levels
+        let configuration = TrainerTests.deepFMConfiguration
+        let run = { () throws -> DimensionSearchResult in
+            try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
+        }
+        let result = try run()
+        #expect(result.widths.count == 8 && result.widths.allSatisfy { [2, 4, 8].contains($0) })
+        #expect(result.steps == 2 * ((store.rowIndices(of: .train).count + 255) / 256))
+        #expect(result.history.count >= 2 && result.history.first?.samples == 0)
+        // Alpha moved (the architecture steps ran) and the choice is its argmax.
+        #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
+        for (f, row) in result.alpha.enumerated() {
+            let best = row.indices.max { row[$0] < row[$1] } ?? 0
+            #expect(result.widths[f] == result.candidates[best])
+        }
+        #expect(result.validation.auc > 0.55, "the supernet learned something: \(result.validation.auc)")
+        // Same seed, same bits.
+        #expect(try run().alpha == result.alpha)
+
+        try DimensionSearchFiles.write(result, to: directory + "/search")
+        let widths = try DimensionsFile.widths(path: directory + "/search/dims.json", fields: result.fields, defaultWidth: 99)
+        #expect(widths == result.widths)
+        let saved = try JSONDecoder().decode(DimensionSearchResult.self,
+                                             from: try Data(contentsOf: URL(fileURLWithPath: directory + "/search/search.json")))
+        #expect(saved == result)
+        #expect(try String(contentsOfFile: directory + "/search/alpha.svg", encoding: .utf8).hasPrefix("<svg"))
+    }
+}
