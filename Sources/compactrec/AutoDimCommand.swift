@@ -12,8 +12,9 @@ struct AutoDimCommand: AsyncParsableCommand {
             model into <output>/retrain in which each field has a table of its chosen width, \
             followed (FM, DeepFM, DLRM) by a linear map to the largest candidate width; Wide & \
             Deep concatenates the fields as they are. Embedding parameters count the tables and \
-            the maps. --json prints the retrained model's test metrics with train's keys, plus \
-            dims.
+            the maps. --warm-start starts the retraining from the search's weights (each field's \
+            chosen candidate rows and map, the MLP) instead of a fresh initialisation. --json \
+            prints the retrained model's test metrics with train's keys, plus dims.
             """
     )
 
@@ -29,6 +30,9 @@ struct AutoDimCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
     var truth: String?
 
+    @Flag(help: "Start the retraining from the search's weights for the chosen widths (default: from scratch).")
+    var warmStart = false
+
     @Flag(help: "Print the retrained model's test metrics and the dims as one JSON object.")
     var json = false
 
@@ -41,12 +45,13 @@ struct AutoDimCommand: AsyncParsableCommand {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
         let directory = output ?? "runs/autodim-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
-        let found = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
-                                               quiet: quiet || json).run(writingTo: directory + "/search")
+        let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
+                                                           quiet: quiet || json).run(writingTo: directory + "/search")
         if !json { print(DimensionSearchFiles.table(found, truth: try DimensionSearchSession.truth(path: truth)), terminator: "") }
         let outcome = try DimensionRetraining.train(store: store, configuration: configuration, widths: found.widths,
                                                     width: found.candidates.max() ?? configuration.model.dimension,
-                                                    directory: directory + "/retrain", quiet: quiet || json)
+                                                    directory: directory + "/retrain", quiet: quiet || json,
+                                                    initialize: warmStart ? { WarmStart.copy(from: searcher, into: $0) } : nil)
         if json {
             print(try jsonString(AutoDimResult(result: outcome.result, dims: Dictionary(uniqueKeysWithValues: zip(found.fields, found.widths)),
                                                searchSecondsPerEpoch: found.secondsPerEpoch)))
@@ -62,7 +67,7 @@ enum DimensionRetraining {
     /// Trains `configuration`'s model with `widths` (projected to `width` where the model needs
     /// equal widths) into `directory`, starting over if a previous run is there.
     static func train(store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
-                      quiet: Bool) throws -> TrainingSession.Outcome {
+                      quiet: Bool, initialize: ((any CTRModel) -> Void)? = nil) throws -> TrainingSession.Outcome {
         var configuration = configuration
         configuration.model.dimension = width
         configuration.model.fieldDimensions = widths.allSatisfy { $0 == width } ? nil : widths
@@ -70,7 +75,7 @@ enum DimensionRetraining {
         configuration.embedding = .plain
         let run = TrainingRun(directory: directory, configuration: configuration, resume: false)
         run.removePreviousFiles()
-        return try TrainingSession(run: run, store: store, quiet: quiet).train()
+        return try TrainingSession(run: run, store: store, quiet: quiet, initialize: initialize).train()
     }
 }
 

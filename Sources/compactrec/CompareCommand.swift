@@ -66,13 +66,13 @@ struct CompareCommand: AsyncParsableCommand {
 
         searchOptions.levels = .biLevel
         let autodim = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet)
-            .run(writingTo: directory + "/autodim/search")
+            .run(writingTo: directory + "/autodim/search").result
         let autodimRun = try DimensionRetraining.train(store: store, configuration: configuration, widths: autodim.widths, width: width,
                                                        directory: directory + "/autodim/retrain", quiet: quiet)
 
         searchOptions.levels = .oneLevel
         let oneLevel = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet)
-            .run(writingTo: directory + "/ad-s/search")
+            .run(writingTo: directory + "/ad-s/search").result
         let oneLevelRun = try DimensionRetraining.train(store: store, configuration: configuration, widths: oneLevel.widths, width: width,
                                                         directory: directory + "/ad-s/retrain", quiet: quiet)
 

@@ -47,7 +47,7 @@ struct SearchCommand: AsyncParsableCommand {
         let configuration = try settings.resolve(for: store)
         let directory = output ?? "runs/search-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         let result = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
-                                                quiet: quiet || json).run(writingTo: directory)
+                                                quiet: quiet || json).run(writingTo: directory).result
         if json {
             print(try jsonString(DimensionSearchSummary(result, directory: directory)))
         } else {
@@ -67,8 +67,9 @@ struct DimensionSearchSession {
     let search: DimensionSearchOptions
     let quiet: Bool
 
-    /// The search's result, its files written into `directory`.
-    func run(writingTo directory: String) throws -> DimensionSearchResult {
+    /// The search's result, its files written into `directory`, and the search itself (its
+    /// trained supernet, for `--warm-start`).
+    func run(writingTo directory: String) throws -> (result: DimensionSearchResult, search: DimensionSearch) {
         let searcher = try DimensionSearch(configuration: configuration.model, store: store, options: configuration.options,
                                            searchOptions: search)
         let bar = ProgressBar(label: search.levels == .oneLevel ? "search (one-level)" : "search", unit: .items("samples"),
@@ -86,7 +87,7 @@ struct DimensionSearchSession {
         }
         bar.finish()
         try DimensionSearchFiles.write(result, to: directory)
-        return result
+        return (result, searcher)
     }
 
     /// The teacher generator's truth per field ("noise" or "rank r") from the

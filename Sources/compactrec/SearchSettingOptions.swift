@@ -21,6 +21,12 @@ struct SearchSettingOptions: ParsableArguments {
     @Flag(help: "One-level search (the paper's AD-s): weights and architecture from the same training batch, no validation rows.")
     var oneLevel = false
 
+    @Flag(help: "Bi-level with DARTS's second-order approximation: alpha's gradient through a virtual weights step (about 3x the cost of an architecture step).")
+    var secondOrder = false
+
+    @Option(help: "The second-order virtual step's size xi (default: --lr).")
+    var virtualStep: Float?
+
     /// The search settings these options give.
     func resolve() throws -> DimensionSearchOptions {
         var options = DimensionSearchOptions()
@@ -38,6 +44,12 @@ struct SearchSettingOptions: ParsableArguments {
             options.architectureLearningRate = alphaLR
         }
         options.levels = oneLevel ? .oneLevel : .biLevel
+        guard !(oneLevel && secondOrder) else { throw ValidationError("--second-order is a bi-level option; drop --one-level or --second-order") }
+        options.secondOrder = secondOrder
+        if let virtualStep {
+            guard virtualStep > 0 && virtualStep.isFinite else { throw ValidationError("--virtual-step must be a positive number") }
+            options.virtualStep = virtualStep
+        }
         return options
     }
 }

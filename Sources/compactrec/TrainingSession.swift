@@ -11,6 +11,9 @@ struct TrainingSession {
     let run: TrainingRun
     let store: ColumnStore
     let quiet: Bool
+    /// Sets the fresh model's weights before training (AutoDim's `--warm-start`); nil keeps
+    /// the seeded initialisation.
+    var initialize: ((any CTRModel) -> Void)? = nil
 
     /// What a finished run gives the commands.
     struct Outcome {
@@ -40,6 +43,7 @@ struct TrainingSession {
     func train() throws -> Outcome {
         let configuration = run.configuration
         let network = try ModelFactory.make(configuration.model, store: store, seed: configuration.options.seed)
+        if !run.resume { initialize?(network) }
         let trainer = Trainer(model: network, configuration: configuration.model, store: store, options: configuration.options)
         let bar = ProgressBar(label: "train", unit: .items("samples"), enabled: quiet ? false : nil)
         interruptRequested.store(false, ordering: .relaxed)

@@ -24,6 +24,11 @@ public struct DimensionSearchOptions: Sendable, Codable, Equatable {
     public var architectureLearningRate: Float = 1e-3
     /// Bi-level (AutoDim) or one-level (AD-s).
     public var levels = Levels.biLevel
+    /// Bi-level only: the architecture gradient to first order (alpha's gradient at the current
+    /// weights) or DARTS's second-order approximation through a virtual weights step.
+    public var secondOrder = false
+    /// The virtual step's size xi (default: the weights' learning rate).
+    public var virtualStep: Float?
 
     /// The defaults.
     public init() {}
@@ -152,25 +157,40 @@ public final class DimensionSearch {
                 let started = monotonicSeconds()
                 steps += 1
                 embedding.temperature = searchOptions.temperatureSchedule.temperature(samplesSeen: samples, plannedSamples: planned)
-                // Weights (and, one-level, the architecture) on the training batch.
-                embedding.accumulatesArchitectureGradient = !biLevel
-                embedding.architecture.zeroGradient()
-                let value = try model.computeGradients(on: batch, loss: loss, step: steps)
-                sparseOptimizer.apply(to: model.sparseTables)
-                denseOptimizer.apply(to: model.denseParameters)
                 if biLevel {
-                    // The architecture on a validation batch, at the weights just updated.
                     if !validationBatches.next(into: &validationBatch) {
                         validationEpoch += 1
                         validationBatches.startEpoch(validationEpoch)
                         _ = validationBatches.next(into: &validationBatch)
                     }
-                    embedding.accumulatesArchitectureGradient = true
-                    requireWeightGradients(false)
-                    defer { requireWeightGradients(true) }
-                    _ = try model.computeGradients(on: validationBatch, loss: loss, step: steps)
                 }
-                updateArchitecture()
+                let value: Float
+                if biLevel && searchOptions.secondOrder {
+                    // DARTS order: the architecture step at the current weights, then the weights.
+                    _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: loss, trainBatch: batch,
+                                                            validationBatch: validationBatch,
+                                                            virtualStep: searchOptions.virtualStep ?? denseOptimizer.learningRate, step: steps)
+                    updateArchitecture()
+                    embedding.accumulatesArchitectureGradient = false
+                    value = try model.computeGradients(on: batch, loss: loss, step: steps)
+                    sparseOptimizer.apply(to: model.sparseTables)
+                    denseOptimizer.apply(to: model.denseParameters)
+                } else {
+                    // Weights (and, one-level, the architecture) on the training batch.
+                    embedding.accumulatesArchitectureGradient = !biLevel
+                    embedding.architecture.zeroGradient()
+                    value = try model.computeGradients(on: batch, loss: loss, step: steps)
+                    sparseOptimizer.apply(to: model.sparseTables)
+                    denseOptimizer.apply(to: model.denseParameters)
+                    if biLevel {
+                        // The architecture on a validation batch, at the weights just updated.
+                        embedding.accumulatesArchitectureGradient = true
+                        requireWeightGradients(false)
+                        defer { requireWeightGradients(true) }
+                        _ = try model.computeGradients(on: validationBatch, loss: loss, step: steps)
+                    }
+                    updateArchitecture()
+                }
                 seconds += monotonicSeconds() - started
                 samples += batch.size
                 rowsDone += batch.size
@@ -193,8 +213,7 @@ public final class DimensionSearch {
     /// Turns the weights' gradients off for the architecture step (which needs only dLoss/dalpha,
     /// so the layers skip their weight-gradient products and the tables their scatter), or back on.
     private func requireWeightGradients(_ required: Bool) {
-        for parameter in model.denseParameters { parameter.requiresGradient = required }
-        for table in model.sparseTables { table.requiresGradient = required }
+        SecondOrderArchitectureStep.setWeightGradients(model, required: required)
     }
 
     /// One SGD step of the architecture weights.

@@ -165,7 +165,8 @@ import Testing
         let run = { () throws -> DimensionSearchResult in
             try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
         }
-        let result = try run()
+        let search = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions)
+        let result = try search.run()
         #expect(result.widths.count == 8 && result.widths.allSatisfy { [2, 4, 8].contains($0) })
         #expect(result.steps == 2 * ((store.rowIndices(of: .train).count + 255) / 256))
         #expect(result.history.count >= 2 && result.history.first?.samples == 0)
@@ -178,6 +179,16 @@ import Testing
         #expect(result.validation.auc > 0.55, "the supernet learned something: \(result.validation.auc)")
         // Same seed, same bits.
         #expect(try run().alpha == result.alpha)
+        if levels == .biLevel {
+            // The second-order option runs the same schedule through the virtual step.
+            searchOptions.secondOrder = true
+            options.epochs = 1
+            let second = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
+            #expect(second.alpha.contains { row in row.contains { $0 != 0 } } && second.alpha != result.alpha)
+            #expect(second.options.secondOrder && second.validation.auc > 0.5)
+            searchOptions.secondOrder = false
+            options.epochs = 2
+        }
 
         try DimensionSearchFiles.write(result, to: directory + "/search")
         let widths = try DimensionsFile.widths(path: directory + "/search/dims.json", fields: result.fields, defaultWidth: 99)
@@ -186,5 +197,86 @@ import Testing
                                              from: try Data(contentsOf: URL(fileURLWithPath: directory + "/search/search.json")))
         #expect(saved == result)
         #expect(try String(contentsOfFile: directory + "/search/alpha.svg", encoding: .utf8).hasPrefix("<svg"))
+
+        // Warm start: the retrained model starts from the chosen candidates' rows and maps and
+        // the search's MLP.
+        var retrained = configuration
+        retrained.fieldDimensions = result.widths
+        let model = try ModelFactory.make(retrained, store: store, seed: 9)
+        let copied = WarmStart.copy(from: search, into: model)
+        #expect(copied >= 8 + 8 + 6, "tables, first-order tables and MLP tensors: \(copied)")
+        let shared = search.embedding.tables
+        for (f, table) in model.embedding.tables.enumerated() {
+            let d = table.dimension, width = shared[f].dimension
+            #expect(d == result.widths[f])
+            #expect((0..<table.rows).allSatisfy { row in (0..<d).allSatisfy { table.weights[row * d + $0] == shared[f].weights[row * width + $0] } })
+        }
+        let sourceParameters = Dictionary(uniqueKeysWithValues: search.model.denseParameters.map { ($0.name, $0.value) })
+        for parameter in model.denseParameters {
+            if parameter.name.hasSuffix(".projection") {
+                let field = parameter.name.dropLast(".projection".count)
+                #expect(parameter.value == sourceParameters["\(field).candidate\(parameter.value.rows).transform.weight"], "\(parameter.name)")
+            } else {
+                #expect(parameter.value == sourceParameters[parameter.name], "\(parameter.name)")
+            }
+        }
+    }
+
+    @Test func secondOrderGradientMatchesTheDerivativeThroughTheVirtualStep() throws {
+        let (model, embedding) = Self.supernet(tables: .shared, unification: .linear)
+        let trainBatch = Models.batch()
+        var random = SeededRandom(seed: 77)
+        let validationBatch = Batch(labels: [0, 1, 1, 0, 1], dense: .uniform(rows: 5, columns: 3, limit: 1, random: &random),
+                                    ids: [4, 0, 1, 2, 3, 5, 1, 1, 2, 0, 2, 4, 3, 0, 5], categoricalCount: 3,
+                                    multiValuedOffsets: [[0, 1, 3, 3, 5, 6]], multiValuedIDs: [[2, 0, 4, 1, 3, 2]])
+        let loss = SigmoidCrossEntropy()
+        let xi: Float = 0.5
+        let before = (model.denseParameters.map(\.value), model.sparseTables.map(\.weights))
+        _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: loss, trainBatch: trainBatch,
+                                                validationBatch: validationBatch, virtualStep: xi, step: 1)
+        let approximation = embedding.architecture.gradient
+        #expect(model.denseParameters.map(\.value) == before.0 && model.sparseTables.map(\.weights) == before.1,
+                "the step leaves the weights as they were")
+        #expect(embedding.reusesNoise, "the noise setting is restored")
+
+        // Directly: L_val(W - xi grad_W L_train(W, alpha), alpha) as a function of alpha.
+        func validationLossAfterVirtualStep() throws -> Double {
+            embedding.accumulatesArchitectureGradient = false
+            _ = try model.computeGradients(on: trainBatch, loss: loss, step: 1)
+            var saved = SavedWeights(model)
+            saved.move(model, by: -xi, along: WeightDirection(model))
+            let value = Models.loss(model, validationBatch)
+            saved.restore(model)
+            return value
+        }
+        var first = Matrix(rows: 4, columns: 3)
+        var failures: [String] = []
+        for f in 0..<4 {
+            for m in 0..<3 {
+                let original = embedding.architecture.value[f, m]
+                var agreed = false
+                for h: Float in [1e-2, 3e-3] {
+                    embedding.architecture.value[f, m] = original + h
+                    let plus = try validationLossAfterVirtualStep()
+                    embedding.architecture.value[f, m] = original - h
+                    let minus = try validationLossAfterVirtualStep()
+                    embedding.architecture.value[f, m] = original
+                    let numeric = (plus - minus) / Double(2 * h)
+                    let analytic = Double(approximation[f, m])
+                    if abs(analytic - numeric) <= 2e-2 * max(abs(numeric), abs(analytic)) + 2e-4 { agreed = true }
+                    first[f, m] = Float(numeric)
+                }
+                if !agreed { failures.append("alpha[\(f), \(m)]: second order \(approximation[f, m]), direct \(first[f, m])") }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        // The second-order term matters at this xi: the first-order gradient (at W, on the
+        // validation batch) differs from the direct derivative.
+        embedding.accumulatesArchitectureGradient = true
+        embedding.architecture.zeroGradient()
+        _ = try model.computeGradients(on: validationBatch, loss: loss, step: 1)
+        var largest: Float = 0
+        for f in 0..<4 { for m in 0..<3 { largest = max(largest, abs(embedding.architecture.gradient[f, m] - first[f, m])) } }
+        #expect(largest > 1e-3, "first order already equals the direct derivative (difference \(largest))")
     }
 }
