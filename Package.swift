@@ -36,9 +36,16 @@ let package = Package(
             ],
             swiftSettings: cpuSettings
         ),
+        // A small trained model and its files, shared by both test targets.
+        .target(
+            name: "CompactRecTestSupport",
+            dependencies: ["CompactRec"],
+            path: "Tests/CompactRecTestSupport",
+            swiftSettings: cpuSettings
+        ),
         .testTarget(
             name: "CompactRecTests",
-            dependencies: ["CompactRec"],
+            dependencies: ["CompactRec", "CompactRecTestSupport"],
             exclude: ["Fixtures/PROVENANCE.md"],
             resources: [.copy("Fixtures/files")],
             swiftSettings: cpuSettings

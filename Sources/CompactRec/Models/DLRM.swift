@@ -22,12 +22,12 @@ public final class DLRM: CTRModel {
         let d = embedding.outputDimensions.first ?? configuration.dimension
         dimension = d
         bottom = MLP(inputs: schema.dense.count, hidden: configuration.bottomMLP + [d], outputs: nil,
-                     batchNorm: configuration.batchNorm, dropout: 0, random: &random)
+                     batchNorm: configuration.batchNorm, dropout: 0, name: "bottom_mlp", random: &random)
         let fields = embedding.outputDimensions.count + 1
         interaction = DotInteraction(fields: fields, dimension: d, includeSelf: false)
         let pairs = fields * (fields - 1) / 2
         top = MLP(inputs: d + pairs, hidden: configuration.topMLP, outputs: 1, batchNorm: configuration.batchNorm,
-                  dropout: configuration.dropout, random: &random)
+                  dropout: configuration.dropout, name: "top_mlp", random: &random)
         interactionInput = Matrix(rows: 0, columns: fields * d)
         topInput = Matrix(rows: 0, columns: d + pairs)
         bottomGradient = Matrix(rows: 0, columns: d)

@@ -14,9 +14,15 @@ public enum ModelFactory {
     /// (of `configuration.fieldDimensions` widths where given).
     public static func make(_ configuration: ModelConfiguration, store: ColumnStore,
                             seed: UInt64) throws(DataError) -> any CTRModel {
+        try make(configuration, schema: store.schema, cardinalities: store.manifest.fields.compactMap(\.cardinality),
+                 seed: seed, source: store.directory)
+    }
+
+    /// The same model for fields `schema` whose tables have `cardinalities` rows (schema order),
+    /// without a dataset (a model file's model); `source` names the data in messages.
+    public static func make(_ configuration: ModelConfiguration, schema: Schema, cardinalities: [Int],
+                            seed: UInt64, source: String) throws(DataError) -> any CTRModel {
         guard configuration.dimension >= 1 else { throw .invalidOption("--dim must be at least 1") }
-        let schema = store.schema
-        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         var random = SeededRandom(seed: seed, stream: 0x30DE1)
         let widths = configuration.fieldDimensions ?? cardinalities.map { _ in configuration.dimension }
         guard widths.count == cardinalities.count, widths.allSatisfy({ $0 >= 1 }) else {
@@ -55,7 +61,7 @@ public enum ModelFactory {
             return DeepFM(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
         case .dlrm:
             guard !schema.dense.isEmpty else {
-                throw .invalidOption("DLRM's bottom MLP reads dense features, and \(store.directory) has none; use --model deepfm or wd")
+                throw .invalidOption("DLRM's bottom MLP reads dense features, and \(source) has none; use --model deepfm or wd")
             }
             return DLRM(schema: schema, embedding: embedding, configuration: configuration, random: &random)
         }
