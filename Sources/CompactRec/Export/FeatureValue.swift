@@ -17,14 +17,15 @@ public enum FeatureValue: Sendable, Equatable, Decodable {
     /// Decodes any JSON value; never fails, so a wrong type becomes a message naming the field.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
+        // Most likely first: every failed attempt costs a thrown error.
         if container.decodeNil() {
             self = .missing
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .unsupported("the boolean \(flag)")
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
         } else if let text = try? container.decode(String.self) {
             self = .text(text)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let flag = try? container.decode(Bool.self) {
+            self = .unsupported("the boolean \(flag)")
         } else if let texts = try? container.decode([String].self) {
             self = .texts(texts)
         } else if (try? container.decode([FeatureValue].self)) != nil {
