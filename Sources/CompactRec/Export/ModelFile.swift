@@ -41,6 +41,21 @@ public struct ModelFile: Sendable {
         public var total: Int
     }
 
+    /// The sizes of the file's sections, counted without writing it.
+    public func sections() throws(ModelFileError) -> Sections {
+        let headerBytes: Int
+        do { headerBytes = 4 + (try jsonText(header)).utf8.count } catch {
+            throw .writeFailed(path: "(model header)", reason: error.localizedDescription)
+        }
+        let vocabularyBytes = 8 + 16 + 8 + vocabularies.reduce(0) { total, vocabulary in
+            total + 4 + vocabulary.name.utf8.count + 16 + 12 * vocabulary.valueCount + vocabulary.valueBytes.count
+        }
+        let weightBytes = 24 + weights.tables.reduce(0) { $0 + 16 + 4 * $1.values.count }
+            + weights.dense.reduce(0) { $0 + 16 + 4 * $1.count } + weights.states.reduce(0) { $0 + 8 + 8 * $1.count }
+        return Sections(header: headerBytes, vocabularies: vocabularyBytes, weights: weightBytes,
+                        total: ModelFile.prefixSize + headerBytes + vocabularyBytes + weightBytes + 8)
+    }
+
     /// The file's bytes and the sizes of its sections.
     public func encoded() throws(ModelFileError) -> (bytes: [UInt8], sections: Sections) {
         let headerText: String

@@ -13,7 +13,7 @@ public final class Predictor: Sendable {
     /// model the header describes.
     public init(file: ModelFile, source: String) throws(ModelFileError) {
         self.file = file
-        sections = try file.encoded().sections
+        sections = try file.sections()
         let header = file.header
         encoder = RowEncoder(schema: header.schema, vocabularies: file.vocabularies, preprocessing: header.preprocessing)
         let cardinalities = file.vocabularies.map(\.cardinality)

@@ -92,6 +92,7 @@ import Testing
         #expect(mletFile.header.training.configuration.embedding == .mlet)
         #expect(wide.modelFile.weights.hasShapes(of: mletFile.weights), "best.weights and the checkpoint fold to the same shapes")
         let (mletSections, plainSections) = (try mletFile.encoded().sections, try plainFile.encoded().sections)
+        #expect(try mletFile.sections() == mletSections && plainFile.sections() == plainSections, "counted sizes are the written ones")
         #expect(mletSections.weights == plainSections.weights)
         #expect(mletSections.vocabularies == plainSections.vocabularies)
         #expect(mletSections.total - mletSections.header == plainSections.total - plainSections.header)
@@ -118,6 +119,7 @@ import Testing
         let framing = 8 * (3 + 2 * file.weights.tables.count + 2 * file.weights.dense.count)
             + file.weights.states.reduce(0) { $0 + 8 * (1 + $1.count) }
         #expect(try file.encoded().sections.weights == 4 * values + framing)
+        #expect(try file.sections() == file.encoded().sections)
         let plainEmbedding = cardinalities.reduce(0, +) * 8
         #expect(expected < plainEmbedding / 2, "the narrow fields make the model smaller than plain d = 8")
         // And it still predicts what the trained model does.
