@@ -15,11 +15,18 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "CompactRec", targets: ["CompactRec"]),
+        .library(name: "CompactRecServer", targets: ["CompactRecServer"]),
         .executable(name: "compactrec", targets: ["compactrec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The scoring server (CompactRecServer) and its tests only; the CompactRec library needs none of these.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "CompactRecShims"),
@@ -28,19 +35,52 @@ let package = Package(
             dependencies: ["CompactRecShims", .product(name: "Yams", package: "Yams")],
             swiftSettings: cpuSettings
         ),
+        .target(
+            name: "CompactRecServer",
+            dependencies: [
+                "CompactRec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: cpuSettings
+        ),
         .executableTarget(
             name: "compactrec",
             dependencies: [
                 "CompactRec",
+                "CompactRecServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuSettings
         ),
+        // A small trained model and its files, shared by both test targets.
+        .target(
+            name: "CompactRecTestSupport",
+            dependencies: ["CompactRec"],
+            path: "Tests/CompactRecTestSupport",
+            swiftSettings: cpuSettings
+        ),
         .testTarget(
             name: "CompactRecTests",
-            dependencies: ["CompactRec"],
+            dependencies: ["CompactRec", "CompactRecTestSupport"],
             exclude: ["Fixtures/PROVENANCE.md"],
             resources: [.copy("Fixtures/files")],
+            swiftSettings: cpuSettings
+        ),
+        .testTarget(
+            name: "CompactRecServerTests",
+            dependencies: [
+                "CompactRec",
+                "CompactRecServer",
+                "CompactRecTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: cpuSettings
         ),
     ],

@@ -96,6 +96,8 @@ struct PrepareCommand: AsyncParsableCommand {
         let (reader, files) = try InputFormat.make(format, inputs: inputs, schemaPath: schema, ratingThreshold: ratingThreshold,
                                                    categoricalFields: categoricalFields, libFMFields: libfmFields, libFMLayout: libfmLayout)
         var options = PrepareOptions()
+        options.input = InputSettings(format: format, delimitedSchema: try schema.map { path throws(DataError) in try DelimitedSchemaFile.load(path: path) },
+                                      ratingThreshold: format == .movielens ? ratingThreshold : nil, libFMLayout: libfmLayout)
         options.minCount = minCount
         options.split = split == .random ? .random(seed: seed) : .sequential
         options.skipBadRows = skipBadRows

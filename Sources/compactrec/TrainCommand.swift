@@ -26,6 +26,10 @@ struct TrainCommand: AsyncParsableCommand {
             model of width d, which is what the test metrics are measured on and what evaluate \
             reads. The checkpoint keeps the tables and maps, so --resume continues training them.
 
+            --output model.crmodel (a path ending in .crmodel) keeps the run directory in \
+            model.run beside it and, at the end, writes the best weights as a model file for \
+            compactrec predict and serve (what compactrec export writes from a run directory).
+
             Settings come from the options, else from --config FILE.yaml (the same names in \
             snake_case: model, embedding, dim, dims, inner_dim, inner_dims, mlp, bottom_mlp, \
             top_mlp, batch_norm, dropout, batch_size, epochs, lr, lr_decay, embedding_lr, optimizer, \
@@ -39,7 +43,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var settings: TrainingSettingOptions
 
-    @Option(help: "Run directory for the checkpoint, best weights, metrics log and report (default: runs/<model>-<embedding>-d<dim>[-k<inner-dim>]-seed<seed>).")
+    @Option(help: "Run directory for the checkpoint, best weights, metrics log and report (default: runs/<model>-<embedding>-d<dim>[-k<inner-dim>]-seed<seed>); a path ending in .crmodel writes that model file at the end and keeps the run in NAME.run.")
     var output: String?
 
     @Flag(help: "Continue the run in --output from its checkpoint.")
@@ -63,15 +67,22 @@ struct TrainCommand: AsyncParsableCommand {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
         let inner = configuration.model.innerDimensions.map { "-k\($0.max() ?? 0)" } ?? ""
-        let directory = output ?? "runs/\(configuration.model.kind.rawValue)-\(configuration.embedding.rawValue)-"
+        let modelFile = output.flatMap { $0.hasSuffix(".crmodel") ? $0 : nil }
+        let directory = modelFile.map { String($0.dropLast(".crmodel".count)) + ".run" } ?? output
+            ?? "runs/\(configuration.model.kind.rawValue)-\(configuration.embedding.rawValue)-"
             + "d\(configuration.model.dimension)\(inner)-seed\(configuration.options.seed)"
         let run = TrainingRun(directory: directory, configuration: configuration, resume: resume)
         if force { run.removePreviousFiles() }
         let outcome = try TrainingSession(run: run, store: store, quiet: quiet || json).train()
+        let sections = try modelFile.map { path in
+            try ModelFile(inference: outcome.inference, training: configuration, step: outcome.step,
+                          validation: outcome.validation, store: store).write(to: path)
+        }
         if json {
             print(try jsonString(outcome.result))
         } else {
             outcome.printSummary()
+            if let modelFile, let sections { print("  model file: \(modelFile) (\(sections.total) bytes)") }
         }
     }
 }

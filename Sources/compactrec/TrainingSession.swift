@@ -20,6 +20,11 @@ struct TrainingSession {
         let result: TrainResult
         let configuration: RunConfiguration
         let directory: String
+        /// The best weights in inference form (what best.weights holds), the step they are
+        /// from and their validation metrics: what a model file is made of.
+        let inference: InferenceModel
+        let step: Int
+        let validation: Evaluation?
 
         /// The human-readable summary on stdout.
         func printSummary() {
@@ -76,7 +81,9 @@ struct TrainingSession {
             bestValidationAUC: report.bestValidation?.auc, stoppedEarly: report.stoppedEarly, runDirectory: run.directory)
         try AtomicFile.write(Array(try jsonString(result).utf8) + [UInt8(ascii: "\n")], to: run.resultsPath)
         writeReport()
-        return Outcome(result: result, configuration: configuration, directory: run.directory)
+        guard let inference = trainer.bestInference else { throw TrainingError.cannotEvaluate(part: "validation", reason: "training kept no weights") }
+        return Outcome(result: result, configuration: configuration, directory: run.directory, inference: inference,
+                       step: trainer.cursor.bestStep ?? report.steps, validation: report.bestValidation)
     }
 
     /// Renders report.html from the metrics log; a failure is a warning, never a lost run.

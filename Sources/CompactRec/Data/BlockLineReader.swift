@@ -152,6 +152,20 @@ struct LineIterator {
     }
 }
 
+extension LineIterator {
+    /// The first non-empty line of `block` (empty if there is none), the number of blank lines
+    /// before it, and the offset of the line after it: where formats look for a header.
+    static func firstNonBlankLine(of block: UnsafeBufferPointer<UInt8>) -> (line: UnsafeBufferPointer<UInt8>, leadingBlank: Int, rest: Int) {
+        var lines = LineIterator(block)
+        var leadingBlank = 0
+        while let line = lines.next() {
+            if !line.isEmpty { return (line, leadingBlank, lines.offset) }
+            leadingBlank += 1
+        }
+        return (block.slice(0..<0), leadingBlank, lines.offset)
+    }
+}
+
 /// Splits a block of lines into `parts` pieces that each end on a line break, for threads.
 func splitOnLines(_ block: UnsafeBufferPointer<UInt8>, parts: Int) -> [UnsafeBufferPointer<UInt8>] {
     guard parts > 1, block.count > 4096 else { return [block] }

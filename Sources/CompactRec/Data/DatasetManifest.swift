@@ -40,6 +40,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         public var blankLines: Int
         /// Rows skipped with --skip-bad-rows, by reason.
         public var skippedRows: [String: Int]
+        /// How the rows were read (absent in datasets prepared before it was recorded).
+        public var settings: InputSettings? = nil
     }
 
     /// Settings that prediction must apply identically.

@@ -76,8 +76,11 @@ public struct DelimitedSchemaFile: Codable, Sendable, Equatable {
 public struct DelimitedFormat: LineFormat {
     /// Dense, categorical and multi-valued columns as the schema file lists them.
     public let schema: Schema
-    /// Always true: the schema names a label column.
-    public let hasLabels = true
+    /// Whether rows carry the label column: true for training data; a file read for
+    /// prediction (`labelRequired` false) may lack it.
+    public private(set) var hasLabels = true
+    /// Whether the label column must be present (prediction sets it to false).
+    public var labelRequired = true
     private let file: DelimitedSchemaFile
     private let schemaPath: String
     private let delimiter: UInt8
@@ -138,7 +141,9 @@ public struct DelimitedFormat: LineFormat {
             }
             return index
         }
-        roles[try position(file.label, "label")] = .label
+        if labelRequired || columns.contains(file.label) {
+            roles[try position(file.label, "label")] = .label
+        }
         for (i, name) in schema.dense.enumerated() { roles[try position(name, "dense")] = .dense(i) }
         for (i, name) in schema.categorical.enumerated() { roles[try position(name, "categorical")] = .categorical(i) }
         for (i, column) in (file.multiValued ?? []).enumerated() {
@@ -150,7 +155,17 @@ public struct DelimitedFormat: LineFormat {
 
     /// Reads the header (when the schema says there is one) and maps columns to fields.
     public mutating func start(file path: String, firstLine: UnsafeBufferPointer<UInt8>) throws(DataError) -> Bool {
-        guard file.header ?? true else { return false }
+        guard file.header ?? true else {
+            // Without a header, a prediction file may leave out the label column: one column fewer.
+            if !labelRequired, let columns = file.columns {
+                let found = (try? DelimitedLine.forEachField(firstLine, delimiter: delimiter, quoted: quoted) { (_, _) throws(RowProblem) in }) ?? 0
+                hasLabels = found != columns.count - 1
+                let kept = hasLabels ? columns : columns.filter { $0 != file.label }
+                roles = try assignRoles(columns: kept, dataFile: nil)
+                columnNames = kept
+            }
+            return false
+        }
         let names: [String]
         do { names = try DelimitedLine.strings(firstLine, delimiter: delimiter, quoted: quoted) } catch {
             throw .badHeader(path: path, reason: "line 1 is not a valid header: \(error.detail)")
@@ -163,6 +178,7 @@ public struct DelimitedFormat: LineFormat {
         }
         roles = try assignRoles(columns: names, dataFile: path)
         columnNames = names
+        hasLabels = names.contains(file.label)
         return true
     }
 

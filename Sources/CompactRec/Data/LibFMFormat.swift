@@ -30,7 +30,7 @@
 /// `RowFileReader` does).
 public struct LibFMFormat: LineFormat {
     /// How features are written.
-    public enum Layout: String, Sendable, Equatable {
+    public enum Layout: String, Sendable, Equatable, Codable {
         /// `feature:value` tokens; the field is the token's position in the row.
         case libSVM = "libsvm"
         /// `field:feature:value` tokens.

@@ -16,6 +16,9 @@ public struct PrepareOptions: Sendable {
     public var replaceExisting = false
     /// Bytes read per block (each block is split between the threads).
     public var blockSize = 8 << 20
+    /// How the inputs are read, recorded in `dataset.json` so that prediction reads new rows
+    /// the same way (nil: not recorded).
+    public var input: InputSettings?
 
     /// The defaults: min count 1, random 80/10/10 split with seed 42, log1p dense transform.
     public init() {}

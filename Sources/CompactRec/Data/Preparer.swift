@@ -223,16 +223,10 @@ private final class PrepareRun<F: LineFormat> {
                     isFirstBlock = false
                     // The layout is decided by the first non-blank line; a header is skipped
                     // (blank lines before it count as blank data lines, as in countDataLines).
-                    var lines = LineIterator(block)
-                    var leadingBlank = 0
-                    var first = block.slice(0..<0)
-                    while let line = lines.next() {
-                        if !line.isEmpty { first = line; break }
-                        leadingBlank += 1
-                    }
+                    let (first, leadingBlank, rest) = LineIterator.firstNonBlankLine(of: block)
                     if try format.start(file: path, firstLine: first) {
                         hasHeader = true
-                        body = block.slice(lines.offset..<block.count)
+                        body = block.slice(rest..<block.count)
                         fileLine = leadingBlank + 1
                         dataLines += leadingBlank
                         blankLines += leadingBlank
@@ -505,7 +499,8 @@ private final class PrepareRun<F: LineFormat> {
         }
         let manifest = DatasetManifest(
             createdBy: "compactrec \(CompactRecVersion.current)",
-            source: .init(format: formatName, files: sourceFiles, lines: dataLines, blankLines: blankLines, skippedRows: skipped),
+            source: .init(format: formatName, files: sourceFiles, lines: dataLines, blankLines: blankLines, skippedRows: skipped,
+                          settings: options.input),
             schema: schema,
             preprocessing: .init(minCount: options.minCount, vocabularyFrom: "train", denseTransform: options.denseTransform,
                                  denseMissingValue: options.denseMissingValue, oovID: Vocabulary.oovID, missingID: Vocabulary.missingID),

@@ -63,6 +63,13 @@ public struct Vocabulary: Sendable, Equatable {
         return lookup.value(for: ParsedRows.key(of: bytes)) ?? Vocabulary.oovID
     }
 
+    /// The id of a value whose key (`ParsedRows.key(of:)`) is `key`, where key 0 means missing:
+    /// prediction maps parsed rows with the keys the reader already computed.
+    @inline(__always)
+    public func id(forKey key: UInt64) -> UInt32 {
+        key == 0 ? Vocabulary.missingID : lookup.value(for: key) ?? Vocabulary.oovID
+    }
+
     /// The id of a raw value given as text.
     public func id(of value: String) -> UInt32 {
         var text = value

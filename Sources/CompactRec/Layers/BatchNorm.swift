@@ -14,6 +14,8 @@
 /// `dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat))`,
 /// `dgamma += sum(dy * xhat)`, `dbeta += sum(dy)`.
 public final class BatchNorm: Layer {
+    /// The layer's name: its parameters are `"<name>.gamma"` and `"<name>.beta"`.
+    public let name: String
     /// Number of features (columns) normalised.
     public let features: Int
     /// Weight of the newest batch in the running statistics (0.1 as in PyTorch).
@@ -50,6 +52,7 @@ public final class BatchNorm: Layer {
         precondition(features > 0, "BatchNorm needs at least one feature")
         precondition(momentum >= 0 && momentum <= 1, "BatchNorm momentum \(momentum) is not in [0, 1]")
         precondition(epsilon > 0, "BatchNorm epsilon must be positive")
+        self.name = name
         self.features = features
         self.momentum = momentum
         self.epsilon = epsilon

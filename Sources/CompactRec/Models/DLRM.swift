@@ -15,12 +15,12 @@ public final class DLRM: CTRModel {
         self.embedding = embedding
         let d = embedding.outputDimensions.first ?? configuration.dimension
         bottom = MLP(inputs: schema.dense.count, hidden: configuration.bottomMLP + [d], outputs: nil,
-                     batchNorm: configuration.batchNorm, dropout: 0, random: &random)
+                     batchNorm: configuration.batchNorm, dropout: 0, name: "bottom_mlp", random: &random)
         let fields = embedding.outputDimensions.count + 1
         interaction = DotInteraction(fields: fields, dimension: d, includeSelf: false)
         let pairs = fields * (fields - 1) / 2
         top = MLP(inputs: d + pairs, hidden: configuration.topMLP, outputs: 1, batchNorm: configuration.batchNorm,
-                  dropout: configuration.dropout, random: &random)
+                  dropout: configuration.dropout, name: "top_mlp", random: &random)
     }
 
     /// The embedding tables.

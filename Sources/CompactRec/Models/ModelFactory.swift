@@ -14,9 +14,15 @@ public enum ModelFactory {
     /// (of `configuration.fieldDimensions` widths where given).
     public static func make(_ configuration: ModelConfiguration, store: ColumnStore,
                             seed: UInt64) throws(DataError) -> any CTRModel {
+        try make(configuration, schema: store.schema, cardinalities: store.manifest.fields.compactMap(\.cardinality),
+                 seed: seed, source: store.directory)
+    }
+
+    /// The same model for fields `schema` whose tables have `cardinalities` rows (schema order),
+    /// without a dataset (a model file's model); `source` names the data in messages.
+    public static func make(_ configuration: ModelConfiguration, schema: Schema, cardinalities: [Int],
+                            seed: UInt64, source: String) throws(DataError) -> any CTRModel {
         guard configuration.dimension >= 1 else { throw .invalidOption("--dim must be at least 1") }
-        let schema = store.schema
-        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         var random = SeededRandom(seed: seed, stream: 0x30DE1)
         let widths = configuration.fieldDimensions ?? cardinalities.map { _ in configuration.dimension }
         guard widths.count == cardinalities.count, widths.allSatisfy({ $0 >= 1 }) else {
@@ -44,7 +50,8 @@ public enum ModelFactory {
             embedding = FullEmbedding(cardinalities: cardinalities, dimensions: widths,
                                       categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
         }
-        return try assemble(configuration, embedding: embedding, store: store, random: &random)
+        return try assemble(configuration, embedding: embedding, schema: schema, cardinalities: cardinalities, source: source,
+                            random: &random)
     }
 
     /// A `configuration.kind` model around the embedding layer `makeEmbedding` builds (AutoDim's
@@ -56,15 +63,15 @@ public enum ModelFactory {
             throw .invalidOption("logistic regression has no embeddings to search; use --model fm, wd, deepfm or dlrm")
         }
         var random = SeededRandom(seed: seed, stream: 0x30DE1)
-        let embedding = makeEmbedding(store.manifest.fields.compactMap(\.cardinality), &random)
-        return try assemble(configuration, embedding: embedding, store: store, random: &random)
+        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
+        let embedding = makeEmbedding(cardinalities, &random)
+        return try assemble(configuration, embedding: embedding, schema: store.schema, cardinalities: cardinalities,
+                            source: store.directory, random: &random)
     }
 
     /// The model of `configuration.kind` around `embedding`.
-    private static func assemble(_ configuration: ModelConfiguration, embedding: any EmbeddingLayer, store: ColumnStore,
-                                 random: inout SeededRandom) throws(DataError) -> any CTRModel {
-        let schema = store.schema
-        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
+    private static func assemble(_ configuration: ModelConfiguration, embedding: any EmbeddingLayer, schema: Schema,
+                                 cardinalities: [Int], source: String, random: inout SeededRandom) throws(DataError) -> any CTRModel {
         switch configuration.kind {
         case .lr:
             return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)
@@ -76,7 +83,7 @@ public enum ModelFactory {
             return DeepFM(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
         case .dlrm:
             guard !schema.dense.isEmpty else {
-                throw .invalidOption("DLRM's bottom MLP reads dense features, and \(store.directory) has none; use --model deepfm or wd")
+                throw .invalidOption("DLRM's bottom MLP reads dense features, and \(source) has none; use --model deepfm or wd")
             }
             return DLRM(schema: schema, embedding: embedding, configuration: configuration, random: &random)
         }

@@ -12,29 +12,9 @@ import Darwin
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
     public static func write(_ bytes: [UInt8], to path: String) throws(TrainingError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw .writeFailed(path: path, reason: lastErrorText()) }
-        var written = 0
-        var failure: String?
-        bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let result = posixWrite(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = lastErrorText()
-                    return
-                }
-                written += result
-            }
-        }
-        if failure == nil, fsync(descriptor) != 0 { failure = lastErrorText() }
-        if close(descriptor) != 0, failure == nil { failure = lastErrorText() }
-        if failure == nil, rename(temporary, path) != 0 { failure = lastErrorText() }
-        if let failure {
-            unlink(temporary)
-            throw .writeFailed(path: path, reason: failure)
-        }
+        let writer = try AtomicFileWriter(path: path)
+        try writer.append(bytes)
+        try writer.commit()
     }
 
     /// The bytes of the file at `path`; `what` names the kind of file in errors.
@@ -71,7 +51,7 @@ public enum AtomicFile {
     static func lastErrorText() -> String { String(cString: strerror(errno)) }
 }
 
-private func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
     Glibc.write(descriptor, buffer, count)
     #elseif canImport(Musl)

@@ -4,7 +4,7 @@
 /// place), so iterating a dataset does not allocate.
 public struct Batch: Sendable {
     /// Rows in the batch.
-    public private(set) var size = 0
+    public internal(set) var size = 0
     /// Labels as 0/1 floats.
     public var labels: [Float] = []
     /// Transformed dense values, size x dense fields.

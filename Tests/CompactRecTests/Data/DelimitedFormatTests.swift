@@ -19,6 +19,31 @@ import Testing
         #expect(rows == [RawRow(label: 1, dense: [2], categorical: ["x"]), RawRow(label: 0, dense: [.nan], categorical: ["y"])])
     }
 
+    /// For prediction the label column may be left out, with a header or without one.
+    @Test func predictionFilesMayLeaveOutTheLabel() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var format = try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml"))
+        format.labelRequired = false
+        let withHeader = TestData.write("user;price;city;ignored;score;tags\nu1;3.5;Paris;zz;-2;a|b|c\n", to: "movies.csv", in: directory)
+        var reader = format
+        let rows = try RowFileReader.readAll(&reader, paths: [withHeader])
+        #expect(!reader.hasLabels)
+        #expect(rows == [RawRow(label: 0, dense: [3.5, -2], categorical: ["u1", "Paris"], multiValued: [["a", "b", "c"]])])
+
+        var headerless = try DelimitedFormat(schemaPath: TestData.fixture("schema/headerless.yaml"))
+        headerless.labelRequired = false
+        var unlabeled = headerless
+        let unlabeledRows = try RowFileReader.readAll(&unlabeled, paths: [TestData.write("2\tx\n\ty\n", to: "h.tsv", in: directory)])
+        #expect(!unlabeled.hasLabels)
+        #expect(unlabeledRows == [RawRow(label: 0, dense: [2], categorical: ["x"]), RawRow(label: 0, dense: [.nan], categorical: ["y"])])
+        var labeled = headerless
+        #expect(try RowFileReader.readAll(&labeled, paths: [TestData.fixture("schema/headerless.tsv")]).map(\.label) == [1, 0])
+        #expect(labeled.hasLabels)
+        // Training still needs the label.
+        #expect(throws: DataError.self) { _ = try readRows(try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml")), withHeader) }
+    }
+
     @Test func schemaNamingAMissingColumnIsAnError() throws {
         let schemaPath = TestData.fixture("schema/missing-column.json")
         let format = try DelimitedFormat(schemaPath: schemaPath)
