@@ -45,6 +45,9 @@ struct CompareCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
+        guard configuration.model.kind != .lr else {
+            throw ValidationError("logistic regression has no embeddings to compare widths of; use --model fm, wd, deepfm or dlrm")
+        }
         let directory = output ?? "runs/compare-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         var searchOptions = try search.resolve()
         let width = searchOptions.candidates.max() ?? 32
