@@ -78,7 +78,9 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
                               names: names.map { "\($0).candidate\(d)" }, random: &random)
             }
         }
-        fields = names.map { SearchField(name: $0, candidates: sorted, linear: unification == .linear, random: &random) }
+        fields = names.map {
+            SearchField(name: $0, candidates: sorted, separateInputs: tables == .separate, linear: unification == .linear, random: &random)
+        }
         architecture = DenseParameter(name: "architecture", value: Matrix(rows: names.count, columns: sorted.count))
         self.random = SeededRandom(seed: seed, stream: 0x6A_4D17)
         output = Matrix(rows: 0, columns: width * names.count)
@@ -123,8 +125,7 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
                 Matrix(rows: n, columns: embedding.tables[f].dimension, values: embedding.tables[f].weights)
             }
             field.sample = deterministicSample(field: f)
-            field.forward(sources: candidates.indices.map { sources[rows.count == 1 ? 0 : $0] },
-                          offsets: candidates.map { _ in 0 }, training: false)
+            field.forward(sources: sources, offsets: sources.map { _ in 0 }, training: false)
             return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: field.mixed.values)
         }
         return EmbeddingInferenceForm(tables: tables, projections: [])
@@ -153,9 +154,8 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         let context = UncheckedSendable((fields, gathered, candidates, width))
         Parallel.forEachClaimed(fields.count, threads: threads) { f in
             let (fields, gathered, candidates, width) = context.value
-            let sources = candidates.indices.map { gathered[shared ? 0 : $0] }
-            let offsets = candidates.map { shared ? f * width : f * $0 }
-            fields[f].forward(sources: sources, offsets: offsets, training: training)
+            let offsets = shared ? [f * width] : candidates.map { f * $0 }
+            fields[f].forward(sources: gathered, offsets: offsets, training: training)
         }
         output.resize(rows: batch.size)
         for (f, field) in fields.enumerated() { output.setColumns(f * width, from: field.mixed) }
@@ -174,14 +174,16 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             fields[f].backward(outputGradient, offset: f * width, weights: weights)
         }
         let shared = rows.count == 1
-        for r in rows.indices where weights {
-            rowGradients[r].resize(rows: batch.size)
-            rowGradients[r].fill(0)
-        }
+        // Every field writes its own columns of the row gradients, so they need no clearing.
+        for r in rows.indices where weights { rowGradients[r].resize(rows: batch.size) }
         for (f, field) in fields.enumerated() {
-            for (m, d) in candidates.enumerated() where weights {
-                let r = shared ? 0 : m
-                CandidateMixing.addColumns(of: field.rowGradients[m], count: d, to: &rowGradients[r], at: f * (shared ? width : d))
+            if weights && shared {
+                CandidateMixing.copyColumns(of: field.inputGradient, from: 0, count: width, to: &rowGradients[0], at: f * width)
+            } else if weights {
+                for (m, d) in candidates.enumerated() {
+                    CandidateMixing.copyColumns(of: field.inputGradient, from: field.inputOffsets[m], count: d,
+                                                to: &rowGradients[m], at: f * d)
+                }
             }
             if accumulatesArchitectureGradient {
                 let alpha = (0..<candidates.count).map { architecture.value[f, $0] }
