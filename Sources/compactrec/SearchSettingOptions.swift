@@ -18,6 +18,9 @@ struct SearchSettingOptions: ParsableArguments {
     @Option(help: "Learning rate of the architecture weights' SGD (default: 0.001).")
     var alphaLR: Float?
 
+    @Option(help: "Fraction of the search, in [0, 1), during which only the weights train and alpha stays uniform, so that the candidates that train fastest get no head start (default: 0, the paper's search).")
+    var alphaWarmup: Double?
+
     @Flag(help: "One-level search (the paper's AD-s): weights and architecture from the same training batch, no validation rows.")
     var oneLevel = false
 
@@ -42,6 +45,10 @@ struct SearchSettingOptions: ParsableArguments {
         if let alphaLR {
             guard alphaLR > 0 && alphaLR.isFinite else { throw ValidationError("--alpha-lr must be a positive number") }
             options.architectureLearningRate = alphaLR
+        }
+        if let alphaWarmup {
+            guard alphaWarmup >= 0 && alphaWarmup < 1 else { throw ValidationError("--alpha-warmup must be a fraction in [0, 1), e.g. 0.5") }
+            options.warmUpFraction = alphaWarmup
         }
         options.levels = oneLevel ? .oneLevel : .biLevel
         guard !(oneLevel && secondOrder) else { throw ValidationError("--second-order is a bi-level option; drop --one-level or --second-order") }

@@ -29,6 +29,10 @@ public struct DimensionSearchOptions: Sendable, Codable, Equatable {
     public var secondOrder = false
     /// The virtual step's size xi (default: the weights' learning rate).
     public var virtualStep: Float?
+    /// Fraction of the search's training samples, in [0, 1), during which only the weights are
+    /// trained (no architecture steps; alpha stays where it starts): a common DARTS remedy for
+    /// the head start of candidates that train fastest. 0 (the paper's search) by default.
+    public var warmUpFraction = 0.0
 
     /// The defaults.
     public init() {}
@@ -103,6 +107,9 @@ public final class DimensionSearch {
         guard searchOptions.architectureLearningRate > 0, searchOptions.architectureLearningRate.isFinite else {
             throw .invalidOption("--alpha-lr must be positive")
         }
+        guard searchOptions.warmUpFraction >= 0, searchOptions.warmUpFraction < 1 else {
+            throw .invalidOption("--alpha-warmup must be a fraction of the search in [0, 1)")
+        }
         var configuration = configuration
         configuration.dimension = searchOptions.candidates.max() ?? configuration.dimension
         configuration.fieldDimensions = nil
@@ -141,6 +148,7 @@ public final class DimensionSearch {
         }
         let epochs = max(1, options.epochs)
         let planned = epochs * trainBatches.rowCount
+        let warmUpSamples = Int(searchOptions.warmUpFraction * Double(planned))
         let snapshotEvery = max(1, epochs * trainBatches.batchesPerEpoch / 200)
         var batch = Batch(schema: store.schema)
         var validationBatch = Batch(schema: store.schema)
@@ -157,7 +165,8 @@ public final class DimensionSearch {
                 let started = monotonicSeconds()
                 steps += 1
                 embedding.temperature = searchOptions.temperatureSchedule.temperature(samplesSeen: samples, plannedSamples: planned)
-                if biLevel {
+                let searchesArchitecture = samples >= warmUpSamples
+                if biLevel && searchesArchitecture {
                     if !validationBatches.next(into: &validationBatch) {
                         validationEpoch += 1
                         validationBatches.startEpoch(validationEpoch)
@@ -165,7 +174,7 @@ public final class DimensionSearch {
                     }
                 }
                 let value: Float
-                if biLevel && searchOptions.secondOrder {
+                if biLevel && searchOptions.secondOrder && searchesArchitecture {
                     // DARTS order: the architecture step at the current weights, then the weights.
                     _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: loss, trainBatch: batch,
                                                             validationBatch: validationBatch,
@@ -177,19 +186,19 @@ public final class DimensionSearch {
                     denseOptimizer.apply(to: model.denseParameters)
                 } else {
                     // Weights (and, one-level, the architecture) on the training batch.
-                    embedding.accumulatesArchitectureGradient = !biLevel
+                    embedding.accumulatesArchitectureGradient = !biLevel && searchesArchitecture
                     embedding.architecture.zeroGradient()
                     value = try model.computeGradients(on: batch, loss: loss, step: steps)
                     sparseOptimizer.apply(to: model.sparseTables)
                     denseOptimizer.apply(to: model.denseParameters)
-                    if biLevel {
+                    if biLevel && searchesArchitecture {
                         // The architecture on a validation batch, at the weights just updated.
                         embedding.accumulatesArchitectureGradient = true
                         requireWeightGradients(false)
                         defer { requireWeightGradients(true) }
                         _ = try model.computeGradients(on: validationBatch, loss: loss, step: steps)
                     }
-                    updateArchitecture()
+                    if searchesArchitecture { updateArchitecture() }
                 }
                 seconds += monotonicSeconds() - started
                 samples += batch.size

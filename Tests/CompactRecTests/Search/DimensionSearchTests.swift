@@ -222,6 +222,34 @@ import Testing
         }
     }
 
+    @Test(arguments: DimensionSearchOptions.Levels.allCases)
+    func warmUpTrainsOnlyTheWeightsForItsShareOfTheSearch(levels: DimensionSearchOptions.Levels) throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batchSize = 256
+        options.threads = 2
+        var searchOptions = DimensionSearchOptions()
+        searchOptions.candidates = [2, 4, 8]
+        searchOptions.architectureLearningRate = 0.05
+        searchOptions.levels = levels
+        searchOptions.warmUpFraction = 0.5
+        let result = try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
+                                         searchOptions: searchOptions).run()
+        let rows = store.rowIndices(of: .train).count
+        // Alpha is uniform at every snapshot of the first epoch (half the search) and moves after it.
+        let warmUp = result.history.filter { $0.samples <= rows }
+        #expect(warmUp.count >= 2)
+        #expect(warmUp.allSatisfy { $0.probabilities.allSatisfy { $0.allSatisfy { $0 == 1 / Float(3) } } })
+        #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
+        searchOptions.warmUpFraction = 1
+        #expect(throws: DataError.self) {
+            try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options, searchOptions: searchOptions)
+        }
+    }
+
     @Test func secondOrderGradientMatchesTheDerivativeThroughTheVirtualStep() throws {
         let (model, embedding) = Self.supernet(tables: .shared, unification: .linear)
         let trainBatch = Models.batch()
