@@ -147,20 +147,26 @@ import Testing
         #expect(DimensionBaselines.parameterCount(cardinalities: [10, 5], widths: [2, 4], width: 4, projected: false) == 40)
     }
 
-    @Test(arguments: DimensionSearchOptions.Levels.allCases)
-    func searchOnTeacherDataChoosesCandidatesAndWritesItsFiles(levels: DimensionSearchOptions.Levels) throws {
-        let directory = TestData.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (store, _) = try TrainerTests.dataset(in: directory)
+    /// Two epochs of batch 256 over candidates {2, 4, 8}, alpha at lr 0.05.
+    static func smallSearch(levels: DimensionSearchOptions.Levels) -> (TrainingOptions, DimensionSearchOptions) {
         var options = TrainingOptions()
         options.epochs = 2
         options.batchSize = 256
-        options.learningRate = 3e-3
         options.threads = 2
         var searchOptions = DimensionSearchOptions()
         searchOptions.candidates = [2, 4, 8]
         searchOptions.architectureLearningRate = 0.05
         searchOptions.levels = levels
+        return (options, searchOptions)
+    }
+
+    @Test(arguments: DimensionSearchOptions.Levels.allCases)
+    func searchOnTeacherDataChoosesCandidatesAndWritesItsFiles(levels: DimensionSearchOptions.Levels) throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        var (options, searchOptions) = Self.smallSearch(levels: levels)
+        options.learningRate = 3e-3
         let configuration = TrainerTests.deepFMConfiguration
         let run = { () throws -> DimensionSearchResult in
             try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
@@ -227,14 +233,8 @@ import Testing
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (store, _) = try TrainerTests.dataset(in: directory)
-        var options = TrainingOptions()
-        options.epochs = 2
-        options.batchSize = 256
-        options.threads = 2
-        var searchOptions = DimensionSearchOptions()
-        searchOptions.candidates = [2, 4, 8]
-        searchOptions.architectureLearningRate = 0.05
-        searchOptions.levels = levels
+        let (options, defaults) = Self.smallSearch(levels: levels)
+        var searchOptions = defaults
         searchOptions.warmUpFraction = 0.5
         let result = try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
                                          searchOptions: searchOptions).run()
