@@ -52,7 +52,7 @@ struct CompareCommand: AsyncParsableCommand {
         var searchOptions = try search.resolve()
         let width = searchOptions.candidates.max() ?? 32
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
-        let projected = configuration.model.kind != .wd
+        let projected = configuration.model.kind.needsEqualWidths
         var rows: [ComparisonRow] = []
         func add(_ method: String, _ outcome: TrainingSession.Outcome, widths: [Int], note: String = "") {
             rows.append(ComparisonRow(method: method, auc: outcome.result.auc, logloss: outcome.result.logloss,

@@ -48,11 +48,12 @@ struct SearchCommand: AsyncParsableCommand {
         let directory = output ?? "runs/search-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         let result = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
                                                 quiet: quiet || json).run(writingTo: directory).result
+        let projected = configuration.model.kind.needsEqualWidths
         if json {
-            print(try jsonString(DimensionSearchSummary(result, directory: directory)))
+            print(try jsonString(DimensionSearchSummary(result, directory: directory, projected: projected)))
         } else {
             print(DimensionSearchFiles.table(result, truth: try DimensionSearchSession.truth(path: truth)), terminator: "")
-            print("embedding parameters with these widths: \(result.chosenEmbeddingParameters) "
+            print("embedding parameters with these widths: \(result.chosenEmbeddingParameters(projected: projected)) "
                   + "(a uniform width \(result.candidates.max() ?? 0): \(DimensionBaselines.parameterCount(cardinalities: result.cardinalities, widths: result.cardinalities.map { _ in result.candidates.max() ?? 0 }, width: result.candidates.max() ?? 0)))")
             print("search: \(result.steps) steps, \(Int(result.samplesPerSecond)) samples/s, \(ProgressBar.fixed(result.secondsPerEpoch, 1)) s per epoch")
             print("wrote \(directory)/dims.json, search.json, alpha.svg")
@@ -114,9 +115,11 @@ struct DimensionSearchSummary: Codable {
     var validationAUC: Double
     var directory: String
 
-    init(_ result: DimensionSearchResult, directory: String) {
+    /// The summary of `result`, written to `directory`; `projected` when the model projects
+    /// narrower fields to one width.
+    init(_ result: DimensionSearchResult, directory: String, projected: Bool) {
         dims = Dictionary(uniqueKeysWithValues: zip(result.fields, result.widths))
-        embeddingParams = result.chosenEmbeddingParameters
+        embeddingParams = result.chosenEmbeddingParameters(projected: projected)
         steps = result.steps
         samplesPerSecond = result.samplesPerSecond
         secondsPerEpoch = result.secondsPerEpoch

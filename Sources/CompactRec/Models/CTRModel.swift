@@ -52,6 +52,10 @@ public enum ModelKind: String, Sendable, Codable, CaseIterable {
     case deepfm
     /// DLRM: bottom MLP on dense values, pairwise dot interaction, top MLP.
     case dlrm
+
+    /// Whether the model's interaction takes dot products of the fields' vectors (FM, DeepFM,
+    /// DLRM), so that fields of other widths are projected to one width; W&D concatenates them.
+    public var needsEqualWidths: Bool { [.fm, .deepfm, .dlrm].contains(self) }
 }
 
 /// Sizes of a model (the usual defaults of the papers' setups).

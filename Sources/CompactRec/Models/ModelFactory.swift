@@ -28,7 +28,7 @@ public enum ModelFactory {
         guard widths.count == cardinalities.count, widths.allSatisfy({ $0 >= 1 }) else {
             throw .invalidOption("per-field widths: \(widths.count) given, the dataset has \(cardinalities.count) embedded fields; each must be at least 1")
         }
-        let needsEqualWidths = [.fm, .deepfm, .dlrm].contains(configuration.kind)
+        let needsEqualWidths = configuration.kind.needsEqualWidths
         let embedding: any EmbeddingLayer
         if let inner = configuration.innerDimensions {
             guard configuration.kind != .lr else {

@@ -73,10 +73,11 @@ public struct DimensionSearchResult: Sendable, Codable, Equatable {
     /// The settings.
     public var options: DimensionSearchOptions
 
-    /// Embedding parameters of a model with the chosen widths, each projected to the largest
-    /// candidate where that width differs (tables plus projections).
-    public var chosenEmbeddingParameters: Int {
-        DimensionBaselines.parameterCount(cardinalities: cardinalities, widths: widths, width: candidates.max() ?? 0)
+    /// Embedding parameters of a model with the chosen widths: the tables, plus with
+    /// `projected` (a model whose interaction needs one width, `ModelKind.needsEqualWidths`)
+    /// each narrower field's projection to the largest candidate.
+    public func chosenEmbeddingParameters(projected: Bool) -> Int {
+        DimensionBaselines.parameterCount(cardinalities: cardinalities, widths: widths, width: candidates.max() ?? 0, projected: projected)
     }
 }
 

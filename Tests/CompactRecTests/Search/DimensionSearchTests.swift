@@ -209,6 +209,14 @@ import Testing
         var retrained = configuration
         retrained.fieldDimensions = result.widths
         let model = try ModelFactory.make(retrained, store: store, seed: 9)
+        // The count search prints is the retrained model's: with projections for DeepFM, without for W&D.
+        #expect(model.embedding.parameterCount == result.chosenEmbeddingParameters(projected: true))
+        var wide = retrained
+        wide.kind = .wd
+        #expect(try ModelFactory.make(wide, store: store, seed: 9).embedding.parameterCount
+                == result.chosenEmbeddingParameters(projected: false))
+        #expect(result.widths.allSatisfy { $0 == 8 } || result.chosenEmbeddingParameters(projected: true)
+                > result.chosenEmbeddingParameters(projected: false))
         let copied = WarmStart.copy(from: search, into: model)
         #expect(copied >= 8 + 8 + 6, "tables, first-order tables and MLP tensors: \(copied)")
         let shared = search.embedding.tables
