@@ -113,6 +113,7 @@ struct DimensionSearchSummary: Codable {
     var samplesPerSecond: Double
     var secondsPerEpoch: Double
     var validationAUC: Double
+    var validationLogLoss: Double
     var directory: String
 
     /// The summary of `result`, written to `directory`; `projected` when the model projects
@@ -124,6 +125,7 @@ struct DimensionSearchSummary: Codable {
         samplesPerSecond = result.samplesPerSecond
         secondsPerEpoch = result.secondsPerEpoch
         validationAUC = result.validation.auc
+        validationLogLoss = result.validation.logloss
         self.directory = directory
     }
 
@@ -133,5 +135,6 @@ struct DimensionSearchSummary: Codable {
         case samplesPerSecond = "samples_per_second"
         case secondsPerEpoch = "seconds_per_epoch"
         case validationAUC = "supernet_validation_auc"
+        case validationLogLoss = "supernet_validation_logloss"
     }
 }

@@ -39,7 +39,8 @@ public enum DimensionSearchFiles {
     }
 
     /// The choice as a text table: field, cardinality, chosen width, softmax(alpha) over the
-    /// candidates, and (when given) the generator's truth per field.
+    /// candidates, and (when given) the generator's truth per field; then the supernet's
+    /// validation metrics, which say whether the model the choice was read from worked at all.
     public static func table(_ result: DimensionSearchResult, truth: [String: String] = [:]) -> String {
         let probabilities = result.history.last?.probabilities ?? []
         var lines = ["field\tcardinality\tchosen\t" + result.candidates.map { "p(\($0))" }.joined(separator: "\t")
@@ -49,6 +50,8 @@ public enum DimensionSearchFiles {
             lines.append("\(name)\t\(result.cardinalities[f])\t\(result.widths[f])\t" + row.joined(separator: "\t")
                          + (truth.isEmpty ? "" : "\t\(truth[name] ?? "-")"))
         }
+        lines.append(String(format: "supernet on the validation rows (mixing without noise): AUC %.4f, logloss %.4f",
+                            result.validation.auc, result.validation.logloss))
         return lines.joined(separator: "\n") + "\n"
     }
 }
