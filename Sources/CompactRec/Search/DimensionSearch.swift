@@ -33,6 +33,11 @@ public struct DimensionSearchOptions: Sendable, Codable, Equatable {
     /// trained (no architecture steps; alpha stays where it starts): a common DARTS remedy for
     /// the head start of candidates that train fastest. 0 (the paper's search) by default.
     public var warmUpFraction = 0.0
+    /// Whether each field's mixed vector passes through a learned per-column scale and shift
+    /// shared by its candidates (`DimensionSearchEmbedding`'s `sharedAffine`). Off (the paper's
+    /// search) by default; the paper's BatchNorm without scale and shift feeds FM, DeepFM and
+    /// DLRM unit-variance vectors, which this lets them shrink.
+    public var sharedAffine = false
 
     /// The defaults.
     public init() {}
@@ -120,6 +125,7 @@ public final class DimensionSearch {
         model = try ModelFactory.make(configuration, store: store, seed: options.seed) { cardinalities, random in
             let embedding = DimensionSearchEmbedding(cardinalities: cardinalities, candidates: searchOptions.candidates,
                                                      tables: searchOptions.candidateTables, unification: searchOptions.unification,
+                                                     sharedAffine: searchOptions.sharedAffine,
                                                      categoricalCount: schema.categorical.count, names: schema.vocabularyFields,
                                                      seed: options.seed, random: &random)
             built = embedding

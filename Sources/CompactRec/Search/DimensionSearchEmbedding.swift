@@ -9,6 +9,16 @@
 /// vector is `sum_m p_m BN_m(T_m(e_m))`, with `p` a Gumbel-softmax sample of `softmax(alpha_f)`
 /// at the current `temperature` (training) or `softmax(alpha_f / temperature)` (evaluation).
 ///
+/// With `sharedAffine`, each field's mixed vector is then scaled and shifted per column by
+/// learned weights that all of the field's candidates share (`gamma * v + beta`, gamma starting
+/// at `sharedAffineInitialScale`). Because the mixing weights sum to 1 this is exactly a
+/// BatchNorm whose scale and shift the candidates share: they still compete at equal
+/// magnitude, but the model can give the field the magnitude it needs. Without it, every
+/// column enters the model with unit variance, 100 times a plain table's starting rows, and
+/// the pairwise dot products of FM, DeepFM and DLRM cannot be made small except by making the
+/// fields' vectors low-rank, which favours the narrowest candidate everywhere (see
+/// docs/BENCHMARKS.md).
+///
 /// The backward pass adds dLoss/dalpha to `architecture.gradient` when
 /// `accumulatesArchitectureGradient` is set; the architecture weights are not among
 /// `denseParameters`, so the weights' optimiser never moves them (`DimensionSearch` does).
@@ -41,6 +51,11 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     public var temperature: Float = 1
     /// Whether `backward` adds dLoss/dalpha to `architecture.gradient`.
     public var accumulatesArchitectureGradient = true
+    /// Whether the mixed vectors pass through the shared per-field scale and shift.
+    public var sharedAffine: Bool { !mixedScales.isEmpty }
+    /// The shared scale's starting value: a plain table's starting standard deviation
+    /// (`FullEmbedding`'s 0.01), so the supernet starts at a plain model's magnitude.
+    public static let sharedAffineInitialScale: Float = 0.01
     /// Whether a training forward keeps each field's last Gumbel noise instead of drawing anew
     /// (for gradient checks, which compare losses at perturbed weights under the same noise).
     public var reusesNoise = false
@@ -54,14 +69,19 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     /// one per candidate.
     let rows: [FullEmbedding]
     let fields: [SearchField]
+    /// With `sharedAffine`, per field, the scale and shift of its mixed vector (`1 x D` each).
+    let mixedScales: [DenseParameter]
+    let mixedShifts: [DenseParameter]
     private var random: SeededRandom
     private var output: Matrix
     private var rowGradients: [Matrix]
+    private var affineGradient: Matrix
 
     /// The supernet for fields of `cardinalities` (schema order; `categoricalCount`
-    /// single-valued, the rest multi-valued) named `names`, over `candidates`.
+    /// single-valued, the rest multi-valued) named `names`, over `candidates`; `sharedAffine`
+    /// adds the per-field scale and shift shared by the candidates.
     public init(cardinalities: [Int], candidates: [Int], tables: CandidateTables = .shared, unification: Unification = .linear,
-                categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom) {
+                sharedAffine: Bool = false, categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom) {
         let sorted = Array(Set(candidates)).sorted()
         precondition(!sorted.isEmpty && sorted.allSatisfy { $0 >= 1 }, "DimensionSearchEmbedding: candidates must be positive")
         let width = sorted.last ?? 1
@@ -82,6 +102,12 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             SearchField(name: $0, candidates: sorted, separateInputs: tables == .separate, linear: unification == .linear, random: &random)
         }
         architecture = DenseParameter(name: "architecture", value: Matrix(rows: names.count, columns: sorted.count))
+        let affineNames = sharedAffine ? names : []
+        mixedScales = affineNames.map {
+            DenseParameter(name: "\($0).mixed.scale", value: Matrix(rows: 1, columns: width, repeating: Self.sharedAffineInitialScale))
+        }
+        mixedShifts = affineNames.map { DenseParameter(name: "\($0).mixed.shift", value: Matrix(rows: 1, columns: width)) }
+        affineGradient = Matrix(rows: 0, columns: width * names.count)
         self.random = SeededRandom(seed: seed, stream: 0x6A_4D17)
         output = Matrix(rows: 0, columns: width * names.count)
         rowGradients = rows.map { Matrix(rows: 0, columns: $0.outputWidth) }
@@ -91,9 +117,9 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     public var outputDimensions: [Int] { Array(repeating: width, count: fields.count) }
     /// The candidates' tables.
     public var tables: [EmbeddingTable] { rows.flatMap(\.tables) }
-    /// The unifying transforms (not the architecture weights).
-    public var denseParameters: [DenseParameter] { fields.flatMap(\.parameters) }
-    /// Table values plus transform weights and biases.
+    /// The unifying transforms and the shared scales and shifts (not the architecture weights).
+    public var denseParameters: [DenseParameter] { fields.flatMap(\.parameters) + mixedScales + mixedShifts }
+    /// Table values plus transform weights and biases (and the shared scales and shifts).
     public var parameterCount: Int { tables.reduce(0) { $0 + $1.parameterCount } + denseParameters.reduce(0) { $0 + $1.count } }
 
     /// Per field, `softmax(alpha_f)`: the search's current belief about each candidate.
@@ -126,7 +152,12 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             }
             field.sample = deterministicSample(field: f)
             field.forward(sources: sources, offsets: sources.map { _ in 0 }, training: false)
-            return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: field.mixed.values)
+            guard sharedAffine else {
+                return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: field.mixed.values)
+            }
+            var vectors = Matrix(rows: n, columns: width)
+            ColumnAffine.apply(field.mixed, scale: mixedScales[f].value, shift: mixedShifts[f].value, to: &vectors, at: 0)
+            return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: vectors.values)
         }
         return EmbeddingInferenceForm(tables: tables, projections: [])
     }
@@ -158,7 +189,13 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             fields[f].forward(sources: gathered, offsets: offsets, training: training)
         }
         output.resize(rows: batch.size)
-        for (f, field) in fields.enumerated() { output.setColumns(f * width, from: field.mixed) }
+        for (f, field) in fields.enumerated() {
+            if sharedAffine {
+                ColumnAffine.apply(field.mixed, scale: mixedScales[f].value, shift: mixedShifts[f].value, to: &output, at: f * width)
+            } else {
+                output.setColumns(f * width, from: field.mixed)
+            }
+        }
         return output
     }
 
@@ -168,6 +205,17 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     /// computed: nothing below the mixing is differentiated.
     public func backward(_ outputGradient: Matrix, batch: Batch) {
         let weights = tables.first?.requiresGradient ?? true
+        var outputGradient = outputGradient
+        if sharedAffine {
+            affineGradient.resize(rows: batch.size)
+            for f in fields.indices {
+                let accumulates = mixedScales[f].requiresGradient
+                ColumnAffine.backward(outputGradient, at: f * width, source: fields[f].mixed, scale: mixedScales[f].value,
+                                      inputGradient: &affineGradient, scaleGradient: &mixedScales[f].gradient,
+                                      shiftGradient: &mixedShifts[f].gradient, accumulatesParameters: accumulates)
+            }
+            outputGradient = affineGradient
+        }
         let context = UncheckedSendable((fields, outputGradient, width))
         Parallel.forEachClaimed(fields.count, threads: threads) { f in
             let (fields, outputGradient, width) = context.value

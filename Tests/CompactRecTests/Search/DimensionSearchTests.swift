@@ -6,14 +6,15 @@ import Testing
     typealias Models = ModelGradientTests
 
     /// A DeepFM on AutoDim's supernet over candidates {1, 2, 3} (shared or separate tables,
-    /// linear or zero-padding unification), with fixed Gumbel noise and random alpha and biases.
-    static func supernet(tables: DimensionSearchEmbedding.CandidateTables, unification: DimensionSearchEmbedding.Unification)
-        -> (DeepFM, DimensionSearchEmbedding) {
+    /// linear or zero-padding unification, with or without the shared affine), with fixed Gumbel
+    /// noise and random alpha, biases and (shared affine) scales and shifts.
+    static func supernet(tables: DimensionSearchEmbedding.CandidateTables, unification: DimensionSearchEmbedding.Unification,
+                         sharedAffine: Bool = false) -> (DeepFM, DimensionSearchEmbedding) {
         var configuration = ModelConfiguration(kind: .deepfm, dimension: 3)
         configuration.mlp = [5]
         var random = SeededRandom(seed: 21)
         let embedding = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 2, 3], tables: tables,
-                                                 unification: unification, categoricalCount: 3,
+                                                 unification: unification, sharedAffine: sharedAffine, categoricalCount: 3,
                                                  names: Models.schema.vocabularyFields, seed: 4, random: &random)
         for table in embedding.tables {
             for i in table.weights.indices { table.weights[i] = Float(random.nextGaussian()) * 0.5 }
@@ -22,8 +23,11 @@ import Testing
         embedding.temperature = 0.7
         let model = DeepFM(schema: Models.schema, cardinalities: Models.cardinalities, embedding: embedding,
                            configuration: configuration, random: &random)
-        for parameter in model.denseParameters where parameter.name.hasSuffix(".bias") {
+        for parameter in model.denseParameters where parameter.name.hasSuffix(".bias") || parameter.name.hasSuffix(".mixed.shift") {
             parameter.value = .uniform(rows: parameter.value.rows, columns: parameter.value.columns, limit: 0.3, random: &random)
+        }
+        for parameter in embedding.mixedScales {
+            for j in 0..<parameter.value.columns { parameter.value[0, j] = 1 + Float(random.nextGaussian()) * 0.3 }
         }
         // Draw one noise sample, then keep it for every loss of the check.
         _ = model.forward(Models.batch(), training: true)
@@ -31,11 +35,11 @@ import Testing
         return (model, embedding)
     }
 
-    @Test(arguments: [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear),
-                      (.separate, .linear), (.shared, .zeroPadding)])
+    @Test(arguments: [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear, false),
+                      (.separate, .linear, false), (.shared, .zeroPadding, false), (.shared, .linear, true)])
     func gradientsOfWeightsRowsAndAlphaMatchFiniteDifferences(tables: DimensionSearchEmbedding.CandidateTables,
-                                                               unification: DimensionSearchEmbedding.Unification) {
-        let (model, embedding) = Self.supernet(tables: tables, unification: unification)
+                                                               unification: DimensionSearchEmbedding.Unification, sharedAffine: Bool) {
+        let (model, embedding) = Self.supernet(tables: tables, unification: unification, sharedAffine: sharedAffine)
         let batch = Models.batch()
         let logits = model.forward(batch, training: true)
         for table in model.sparseTables { table.zeroGradient() }
@@ -70,11 +74,41 @@ import Testing
         }
         #expect(checked > 40)
         #expect(embedding.architecture.gradient.values.contains { $0 != 0 })
-        #expect(failures.isEmpty, "\(tables) \(unification): \(failures.prefix(8))")
+        #expect(embedding.mixedScales.count == (sharedAffine ? 4 : 0) && embedding.mixedShifts.count == embedding.mixedScales.count)
+        #expect(failures.isEmpty, "\(tables) \(unification) shared affine \(sharedAffine): \(failures.prefix(8))")
     }
 
-    @Test func architectureStepComputesTheSameAlphaGradientWithoutWeightGradients() {
-        let (model, embedding) = Self.supernet(tables: .shared, unification: .linear)
+    @Test func sharedAffineScalesAndShiftsEachFieldsMixedVector() {
+        let (plainModel, plain) = Self.supernet(tables: .shared, unification: .linear)
+        let (affineModel, affine) = Self.supernet(tables: .shared, unification: .linear, sharedAffine: true)
+        #expect(plain.denseParameters.count + 8 == affine.denseParameters.count)
+        #expect(affine.denseParameters.contains { $0.name == "\(Models.schema.vocabularyFields[2]).mixed.scale" })
+        let batch = Models.batch()
+        for training in [true, false] {
+            _ = plainModel.forward(batch, training: training)
+            _ = affineModel.forward(batch, training: training)
+            let mixed = plain.forward(batch, training: training)
+            let scaled = affine.forward(batch, training: training)
+            var largest: Float = 0
+            for r in 0..<batch.size {
+                for f in 0..<4 {
+                    for j in 0..<3 {
+                        let expected = mixed[r, f * 3 + j] * affine.mixedScales[f].value[0, j] + affine.mixedShifts[f].value[0, j]
+                        largest = max(largest, abs(scaled[r, f * 3 + j] - expected))
+                    }
+                }
+            }
+            #expect(largest < 1e-5, "training \(training): differs by \(largest)")
+        }
+        let fresh = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 3], sharedAffine: true, categoricalCount: 3,
+                                             names: Models.schema.vocabularyFields, seed: 1, random: &Self.unused)
+        #expect(fresh.mixedScales.allSatisfy { $0.value.values == [Float](repeating: DimensionSearchEmbedding.sharedAffineInitialScale, count: 3) })
+        #expect(fresh.mixedShifts.allSatisfy { $0.value.values.allSatisfy { $0 == 0 } })
+    }
+
+    @Test(arguments: [false, true])
+    func architectureStepComputesTheSameAlphaGradientWithoutWeightGradients(sharedAffine: Bool) {
+        let (model, embedding) = Self.supernet(tables: .shared, unification: .linear, sharedAffine: sharedAffine)
         let batch = Models.batch()
         func alphaGradient(weights: Bool) -> Matrix {
             for parameter in model.denseParameters { parameter.requiresGradient = weights; parameter.zeroGradient() }
@@ -92,8 +126,8 @@ import Testing
     }
 
     @Test func inferenceFormTabulatesTheEvaluationVectors() {
-        for tables in DimensionSearchEmbedding.CandidateTables.allCases {
-            let (model, embedding) = Self.supernet(tables: tables, unification: .linear)
+        for (tables, sharedAffine) in [(DimensionSearchEmbedding.CandidateTables.shared, false), (.separate, false), (.shared, true)] {
+            let (model, embedding) = Self.supernet(tables: tables, unification: .linear, sharedAffine: sharedAffine)
             // Move the running statistics off their initial values first.
             for _ in 0..<3 { _ = model.forward(Models.batch(), training: true) }
             let batch = Models.batch()
@@ -114,7 +148,7 @@ import Testing
                     largest = max(largest, abs(vectors[r, c] - tabulated[r, c]))
                 }
             }
-            #expect(largest < 1e-5, "\(tables): tabulated vectors differ by \(largest)")
+            #expect(largest < 1e-5, "\(tables) shared affine \(sharedAffine): tabulated vectors differ by \(largest)")
         }
     }
 
@@ -203,6 +237,10 @@ import Testing
                                              from: try Data(contentsOf: URL(fileURLWithPath: directory + "/search/search.json")))
         #expect(saved == result)
         #expect(try String(contentsOfFile: directory + "/search/alpha.svg", encoding: .utf8).hasPrefix("<svg"))
+        let table = DimensionSearchFiles.table(result).split(separator: "\n")
+        #expect(table.count == 1 + 8 + 1)
+        #expect(table.last == Substring(String(format: "supernet on the validation rows (mixing without noise): AUC %.4f, logloss %.4f",
+                                               result.validation.auc, result.validation.logloss)))
 
         // Warm start: the retrained model starts from the chosen candidates' rows and maps and
         // the search's MLP.
@@ -256,6 +294,25 @@ import Testing
         #expect(throws: DataError.self) {
             try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options, searchOptions: searchOptions)
         }
+    }
+
+    @Test func sharedAffineSearchTrainsTheScalesAndShiftsWithTheWeights() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        var (options, searchOptions) = Self.smallSearch(levels: .biLevel)
+        options.epochs = 1
+        searchOptions.sharedAffine = true
+        let search = try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
+                                         searchOptions: searchOptions)
+        #expect(search.model.denseParameters.filter { $0.name.hasSuffix(".mixed.scale") }.count == 8)
+        let result = try search.run()
+        #expect(result.options.sharedAffine)
+        let start = DimensionSearchEmbedding.sharedAffineInitialScale
+        #expect(search.embedding.mixedScales.allSatisfy { $0.value.values.contains { $0 != start } })
+        #expect(search.embedding.mixedShifts.allSatisfy { $0.value.values.contains { $0 != 0 } })
+        #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
+        #expect(result.validation.auc > 0.55, "the supernet learned something: \(result.validation.auc)")
     }
 
     @Test func secondOrderGradientMatchesTheDerivativeThroughTheVirtualStep() throws {
