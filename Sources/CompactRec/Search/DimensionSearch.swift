@@ -35,8 +35,8 @@ public struct DimensionSearchOptions: Sendable, Codable, Equatable {
     public var warmUpFraction = 0.0
     /// Whether each field's mixed vector passes through a learned per-column scale and shift
     /// shared by its candidates (`DimensionSearchEmbedding`'s `sharedAffine`). Off (the paper's
-    /// search) by default; the paper's BatchNorm without scale and shift feeds FM, DeepFM and
-    /// DLRM unit-variance vectors, which this lets them shrink.
+    /// search) by default; the paper's BatchNorm without scale and shift feeds the model
+    /// unit-variance vectors, which this lets it shrink (FM's and DeepFM's dot products need it).
     public var sharedAffine = false
 
     /// The defaults.

@@ -15,9 +15,9 @@
 /// BatchNorm whose scale and shift the candidates share: they still compete at equal
 /// magnitude, but the model can give the field the magnitude it needs. Without it, every
 /// column enters the model with unit variance, 100 times a plain table's starting rows, and
-/// the pairwise dot products of FM, DeepFM and DLRM cannot be made small except by making the
-/// fields' vectors low-rank, which favours the narrowest candidate everywhere (see
-/// docs/BENCHMARKS.md).
+/// the pairwise dot products that FM and DeepFM add to the logit (with no weight of their own)
+/// cannot be made small except by making the fields' vectors low-rank, which favours the
+/// narrowest candidate everywhere (see docs/BENCHMARKS.md).
 ///
 /// The backward pass adds dLoss/dalpha to `architecture.gradient` when
 /// `accumulatesArchitectureGradient` is set; the architecture weights are not among
