@@ -94,9 +94,11 @@ struct CompareCommand: AsyncParsableCommand {
             if (outcome.result.bestValidationAUC ?? 0) > (best?.outcome.result.bestValidationAUC ?? -1) { best = (outcome, widths, trial + 1) }
         }
         if let best { add("RaS (best of \(randomTrials))", best.outcome, widths: best.widths, note: "trial \(best.trial)") }
-        add("AD-s", oneLevelRun, widths: oneLevel.widths,
+        // The shared affine is not the paper's search: say so where the rows are read.
+        let variant = searchOptions.sharedAffine ? " (shared affine)" : ""
+        add("AD-s" + variant, oneLevelRun, widths: oneLevel.widths,
             note: "search \(ProgressBar.fixed(oneLevel.secondsPerEpoch / fdeSecondsPerEpoch, 2))x an FDE epoch")
-        add("AutoDim", autodimRun, widths: autodim.widths,
+        add("AutoDim" + variant, autodimRun, widths: autodim.widths,
             note: "search \(ProgressBar.fixed(autodim.secondsPerEpoch / fdeSecondsPerEpoch, 2))x an FDE epoch")
 
         let comparison = Comparison(model: configuration.model.kind.rawValue, dataset: store.directory, rows: rows,

@@ -75,7 +75,8 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     private var random: SeededRandom
     private var output: Matrix
     private var rowGradients: [Matrix]
-    private var affineGradient: Matrix
+    /// With `sharedAffine`, dLoss/d(mixed vectors) of the backward in progress (batch x fields * D).
+    private var mixedGradient: Matrix
 
     /// The supernet for fields of `cardinalities` (schema order; `categoricalCount`
     /// single-valued, the rest multi-valued) named `names`, over `candidates`; `sharedAffine`
@@ -107,7 +108,7 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             DenseParameter(name: "\($0).mixed.scale", value: Matrix(rows: 1, columns: width, repeating: Self.sharedAffineInitialScale))
         }
         mixedShifts = affineNames.map { DenseParameter(name: "\($0).mixed.shift", value: Matrix(rows: 1, columns: width)) }
-        affineGradient = Matrix(rows: 0, columns: width * names.count)
+        mixedGradient = Matrix(rows: 0, columns: width * names.count)
         self.random = SeededRandom(seed: seed, stream: 0x6A_4D17)
         output = Matrix(rows: 0, columns: width * names.count)
         rowGradients = rows.map { Matrix(rows: 0, columns: $0.outputWidth) }
@@ -207,14 +208,14 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         let weights = tables.first?.requiresGradient ?? true
         var outputGradient = outputGradient
         if sharedAffine {
-            affineGradient.resize(rows: batch.size)
+            mixedGradient.resize(rows: batch.size)
             for f in fields.indices {
                 let accumulates = mixedScales[f].requiresGradient
                 ColumnAffine.backward(outputGradient, at: f * width, source: fields[f].mixed, scale: mixedScales[f].value,
-                                      inputGradient: &affineGradient, scaleGradient: &mixedScales[f].gradient,
+                                      inputGradient: &mixedGradient, scaleGradient: &mixedScales[f].gradient,
                                       shiftGradient: &mixedShifts[f].gradient, accumulatesParameters: accumulates)
             }
-            outputGradient = affineGradient
+            outputGradient = mixedGradient
         }
         let context = UncheckedSendable((fields, outputGradient, width))
         Parallel.forEachClaimed(fields.count, threads: threads) { f in
