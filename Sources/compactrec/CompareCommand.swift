@@ -94,8 +94,12 @@ struct CompareCommand: AsyncParsableCommand {
             if (outcome.result.bestValidationAUC ?? 0) > (best?.outcome.result.bestValidationAUC ?? -1) { best = (outcome, widths, trial + 1) }
         }
         if let best { add("RaS (best of \(randomTrials))", best.outcome, widths: best.widths, note: "trial \(best.trial)") }
-        // The shared affine is not the paper's search: say so where the rows are read.
-        let variant = searchOptions.sharedAffine ? " (shared affine)" : ""
+        // A scaled mixed vector is not the paper's search: say so where the rows are read.
+        let variant = switch searchOptions.mixedScale {
+        case .unit: ""
+        case .learned: " (learned scale)"
+        case .fixed(let factor): " (mixed scale \(factor))"
+        }
         add("AD-s" + variant, oneLevelRun, widths: oneLevel.widths,
             note: "search \(ProgressBar.fixed(oneLevel.secondsPerEpoch / fdeSecondsPerEpoch, 2))x an FDE epoch")
         add("AutoDim" + variant, autodimRun, widths: autodim.widths,

@@ -21,8 +21,8 @@ struct SearchSettingOptions: ParsableArguments {
     @Option(help: "Fraction of the search, in [0, 1), during which only the weights train and alpha stays uniform, so that the candidates that train fastest get no head start (default: 0, the paper's search).")
     var alphaWarmup: Double?
 
-    @Flag(help: "Scale and shift each field's mixed vector per column by learned weights its candidates share (starting at 0.01, a plain table's scale), so that the model is not fed unit-variance vectors; not in the paper, whose BatchNorm has no scale and shift (default: off).")
-    var sharedAffine = false
+    @Option(help: "Scale of each field's mixed vector: unit (as the paper's BatchNorm without scale and shift leaves it), a fixed factor such as 0.05, or learned (a per-column scale from 0.01 and a shift, shared by the field's candidates); FM's and DeepFM's dot products need less than unit variance (default: unit).")
+    var mixedScale: DimensionSearchEmbedding.MixedScale?
 
     @Flag(help: "One-level search (the paper's AD-s): weights and architecture from the same training batch, no validation rows.")
     var oneLevel = false
@@ -53,7 +53,7 @@ struct SearchSettingOptions: ParsableArguments {
             guard alphaWarmup >= 0 && alphaWarmup < 1 else { throw ValidationError("--alpha-warmup must be a fraction in [0, 1), e.g. 0.5") }
             options.warmUpFraction = alphaWarmup
         }
-        options.sharedAffine = sharedAffine
+        options.mixedScale = mixedScale ?? options.mixedScale
         options.levels = oneLevel ? .oneLevel : .biLevel
         guard !(oneLevel && secondOrder) else { throw ValidationError("--second-order is a bi-level option; drop --one-level or --second-order") }
         options.secondOrder = secondOrder
@@ -67,4 +67,5 @@ struct SearchSettingOptions: ParsableArguments {
 
 extension DimensionSearchEmbedding.CandidateTables: ExpressibleByArgument {}
 extension DimensionSearchEmbedding.Unification: ExpressibleByArgument {}
+extension DimensionSearchEmbedding.MixedScale: ExpressibleByArgument {}
 extension TemperatureSchedule: ExpressibleByArgument {}

@@ -1,6 +1,6 @@
 /// A per-column scale and shift applied to a block of columns, and its backward pass: the
-/// loops of AutoDim's shared affine (`DimensionSearchEmbedding`'s `sharedAffine`), which scales
-/// and shifts each field's mixed vectors on their way into the model.
+/// loops of AutoDim's scale of the mixed vectors (`DimensionSearchEmbedding`'s `mixedScale`),
+/// which scales and shifts each field's mixed vectors on their way into the model.
 enum ColumnAffine {
     /// `target[r, at + j] = source[r, j] * scale[j] + shift[j]` for every row and every column
     /// `j` of `source` (`scale` and `shift` are `1 x source.columns`).

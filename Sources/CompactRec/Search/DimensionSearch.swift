@@ -33,11 +33,11 @@ public struct DimensionSearchOptions: Sendable, Codable, Equatable {
     /// trained (no architecture steps; alpha stays where it starts): a common DARTS remedy for
     /// the head start of candidates that train fastest. 0 (the paper's search) by default.
     public var warmUpFraction = 0.0
-    /// Whether each field's mixed vector passes through a learned per-column scale and shift
-    /// shared by its candidates (`DimensionSearchEmbedding`'s `sharedAffine`). Off (the paper's
-    /// search) by default; the paper's BatchNorm without scale and shift feeds the model
-    /// unit-variance vectors, which this lets it shrink (FM's and DeepFM's dot products need it).
-    public var sharedAffine = false
+    /// The scale of the mixed vectors the model is fed (`DimensionSearchEmbedding`'s
+    /// `mixedScale`): `unit` (the paper's search, whose BatchNorm without scale and shift feeds
+    /// the model unit-variance vectors) by default; a fixed factor or a learned scale brings
+    /// them nearer a plain table's scale, which FM's and DeepFM's dot products need.
+    public var mixedScale = DimensionSearchEmbedding.MixedScale.unit
 
     /// The defaults.
     public init() {}
@@ -125,7 +125,7 @@ public final class DimensionSearch {
         model = try ModelFactory.make(configuration, store: store, seed: options.seed) { cardinalities, random in
             let embedding = DimensionSearchEmbedding(cardinalities: cardinalities, candidates: searchOptions.candidates,
                                                      tables: searchOptions.candidateTables, unification: searchOptions.unification,
-                                                     sharedAffine: searchOptions.sharedAffine,
+                                                     mixedScale: searchOptions.mixedScale,
                                                      categoricalCount: schema.categorical.count, names: schema.vocabularyFields,
                                                      seed: options.seed, random: &random)
             built = embedding

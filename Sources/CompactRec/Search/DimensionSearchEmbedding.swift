@@ -9,15 +9,16 @@
 /// vector is `sum_m p_m BN_m(T_m(e_m))`, with `p` a Gumbel-softmax sample of `softmax(alpha_f)`
 /// at the current `temperature` (training) or `softmax(alpha_f / temperature)` (evaluation).
 ///
-/// With `sharedAffine`, each field's mixed vector is then scaled and shifted per column by
-/// learned weights that all of the field's candidates share (`gamma * v + beta`, gamma starting
-/// at `sharedAffineInitialScale`). Because the mixing weights sum to 1 this is exactly a
-/// BatchNorm whose scale and shift the candidates share: they still compete at equal
-/// magnitude, but the model can give the field the magnitude it needs. Without it, every
-/// column enters the model with unit variance, 100 times a plain table's starting rows, and
-/// the pairwise dot products that FM and DeepFM add to the logit (with no weight of their own)
-/// cannot be made small except by making the fields' vectors low-rank, which favours the
-/// narrowest candidate everywhere (see docs/BENCHMARKS.md).
+/// The BatchNorms leave every column of the mixed vector at unit variance, 100 times a plain
+/// table's starting rows, and the pairwise dot products that FM and DeepFM add to the logit
+/// (with no weight of their own) cannot then be made small except by making the fields'
+/// vectors low-rank, which favours the narrowest candidate everywhere (see
+/// docs/BENCHMARKS.md). `mixedScale` says what the model is fed instead: the paper's
+/// unit-variance vectors (`unit`), those times a fixed factor (`fixed`), or a learned
+/// per-column scale and shift per field that all its candidates share (`learned`,
+/// `gamma * v + beta`, gamma starting at a plain table's scale). Because the mixing weights
+/// sum to 1, the last two are a BatchNorm scale and shift shared by the candidates:
+/// they still compete at equal magnitude.
 ///
 /// The backward pass adds dLoss/dalpha to `architecture.gradient` when
 /// `accumulatesArchitectureGradient` is set; the architecture weights are not among
@@ -29,6 +30,54 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         case shared = "weight-sharing"
         /// A table per field and candidate.
         case separate
+    }
+
+    /// The scale of each field's mixed vector on its way into the model, written `unit`,
+    /// `learned` or a positive number.
+    public enum MixedScale: Sendable, Equatable, Codable, LosslessStringConvertible {
+        /// As the BatchNorms leave it: unit variance per column (the paper's search).
+        case unit
+        /// Unit variance times this factor, fixed (the same for every field and column).
+        case fixed(Float)
+        /// A learned per-column scale (starting at `tableInitialScale`) and shift per field,
+        /// shared by the field's candidates.
+        case learned
+
+        /// `unit`, `learned`, or a positive finite factor such as `0.05`.
+        public init?(_ description: String) {
+            switch description {
+            case "unit": self = .unit
+            case "learned": self = .learned
+            default:
+                guard let factor = Float(description), factor > 0, factor.isFinite else { return nil }
+                self = .fixed(factor)
+            }
+        }
+
+        /// The form `init?(_:)` reads.
+        public var description: String {
+            switch self {
+            case .unit: "unit"
+            case .learned: "learned"
+            case .fixed(let factor): "\(factor)"
+            }
+        }
+
+        /// Decodes the written form.
+        public init(from decoder: any Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let scale = MixedScale(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                        debugDescription: "mixed scale must be unit, learned or a positive number, not \(text)"))
+            }
+            self = scale
+        }
+
+        /// Encodes the written form.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(description)
+        }
     }
 
     /// How a candidate is brought to the largest width.
@@ -51,11 +100,11 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     public var temperature: Float = 1
     /// Whether `backward` adds dLoss/dalpha to `architecture.gradient`.
     public var accumulatesArchitectureGradient = true
-    /// Whether the mixed vectors pass through the shared per-field scale and shift.
-    public var sharedAffine: Bool { !mixedScales.isEmpty }
-    /// The shared scale's starting value: a plain table's starting standard deviation
+    /// The scale of the mixed vectors the model is fed.
+    public let mixedScale: MixedScale
+    /// The `learned` scale's starting value: a plain table's starting standard deviation
     /// (`FullEmbedding`'s 0.01), so the supernet starts at a plain model's magnitude.
-    public static let sharedAffineInitialScale: Float = 0.01
+    public static let tableInitialScale: Float = 0.01
     /// Whether a training forward keeps each field's last Gumbel noise instead of drawing anew
     /// (for gradient checks, which compare losses at perturbed weights under the same noise).
     public var reusesNoise = false
@@ -69,20 +118,22 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     /// one per candidate.
     let rows: [FullEmbedding]
     let fields: [SearchField]
-    /// With `sharedAffine`, per field, the scale and shift of its mixed vector (`1 x D` each).
+    /// Unless `mixedScale` is `unit`, per field, the scale and shift of its mixed vector
+    /// (`1 x D` each; learned only with `learned`).
     let mixedScales: [DenseParameter]
     let mixedShifts: [DenseParameter]
     private var random: SeededRandom
     private var output: Matrix
     private var rowGradients: [Matrix]
-    /// With `sharedAffine`, dLoss/d(mixed vectors) of the backward in progress (batch x fields * D).
+    /// Unless `mixedScale` is `unit`, dLoss/d(mixed vectors) of the backward in progress
+    /// (batch x fields * D).
     private var mixedGradient: Matrix
 
     /// The supernet for fields of `cardinalities` (schema order; `categoricalCount`
-    /// single-valued, the rest multi-valued) named `names`, over `candidates`; `sharedAffine`
-    /// adds the per-field scale and shift shared by the candidates.
+    /// single-valued, the rest multi-valued) named `names`, over `candidates`, feeding the
+    /// model mixed vectors of `mixedScale`.
     public init(cardinalities: [Int], candidates: [Int], tables: CandidateTables = .shared, unification: Unification = .linear,
-                sharedAffine: Bool = false, categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom) {
+                mixedScale: MixedScale = .unit, categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom) {
         let sorted = Array(Set(candidates)).sorted()
         precondition(!sorted.isEmpty && sorted.allSatisfy { $0 >= 1 }, "DimensionSearchEmbedding: candidates must be positive")
         let width = sorted.last ?? 1
@@ -103,9 +154,11 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             SearchField(name: $0, candidates: sorted, separateInputs: tables == .separate, linear: unification == .linear, random: &random)
         }
         architecture = DenseParameter(name: "architecture", value: Matrix(rows: names.count, columns: sorted.count))
-        let affineNames = sharedAffine ? names : []
+        self.mixedScale = mixedScale
+        let affineNames = mixedScale == .unit ? [] : names
+        let factor: Float = if case .fixed(let factor) = mixedScale { factor } else { Self.tableInitialScale }
         mixedScales = affineNames.map {
-            DenseParameter(name: "\($0).mixed.scale", value: Matrix(rows: 1, columns: width, repeating: Self.sharedAffineInitialScale))
+            DenseParameter(name: "\($0).mixed.scale", value: Matrix(rows: 1, columns: width, repeating: factor))
         }
         mixedShifts = affineNames.map { DenseParameter(name: "\($0).mixed.shift", value: Matrix(rows: 1, columns: width)) }
         mixedGradient = Matrix(rows: 0, columns: width * names.count)
@@ -118,9 +171,11 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     public var outputDimensions: [Int] { Array(repeating: width, count: fields.count) }
     /// The candidates' tables.
     public var tables: [EmbeddingTable] { rows.flatMap(\.tables) }
-    /// The unifying transforms and the shared scales and shifts (not the architecture weights).
-    public var denseParameters: [DenseParameter] { fields.flatMap(\.parameters) + mixedScales + mixedShifts }
-    /// Table values plus transform weights and biases (and the shared scales and shifts).
+    /// The unifying transforms and the learned scales and shifts (not the architecture weights).
+    public var denseParameters: [DenseParameter] {
+        fields.flatMap(\.parameters) + (mixedScale == .learned ? mixedScales + mixedShifts : [])
+    }
+    /// Table values plus transform weights and biases (and the learned scales and shifts).
     public var parameterCount: Int { tables.reduce(0) { $0 + $1.parameterCount } + denseParameters.reduce(0) { $0 + $1.count } }
 
     /// Per field, `softmax(alpha_f)`: the search's current belief about each candidate.
@@ -153,7 +208,7 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             }
             field.sample = deterministicSample(field: f)
             field.forward(sources: sources, offsets: sources.map { _ in 0 }, training: false)
-            guard sharedAffine else {
+            guard mixedScale != .unit else {
                 return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: field.mixed.values)
             }
             var vectors = Matrix(rows: n, columns: width)
@@ -191,7 +246,7 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         }
         output.resize(rows: batch.size)
         for (f, field) in fields.enumerated() {
-            if sharedAffine {
+            if mixedScale != .unit {
                 ColumnAffine.apply(field.mixed, scale: mixedScales[f].value, shift: mixedShifts[f].value, to: &output, at: f * width)
             } else {
                 output.setColumns(f * width, from: field.mixed)
@@ -207,10 +262,10 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     public func backward(_ outputGradient: Matrix, batch: Batch) {
         let weights = tables.first?.requiresGradient ?? true
         var outputGradient = outputGradient
-        if sharedAffine {
+        if mixedScale != .unit {
             mixedGradient.resize(rows: batch.size)
             for f in fields.indices {
-                let accumulates = mixedScales[f].requiresGradient
+                let accumulates = mixedScale == .learned && mixedScales[f].requiresGradient
                 ColumnAffine.backward(outputGradient, at: f * width, source: fields[f].mixed, scale: mixedScales[f].value,
                                       inputGradient: &mixedGradient, scaleGradient: &mixedScales[f].gradient,
                                       shiftGradient: &mixedShifts[f].gradient, accumulatesParameters: accumulates)

@@ -6,15 +6,15 @@ import Testing
     typealias Models = ModelGradientTests
 
     /// A DeepFM on AutoDim's supernet over candidates {1, 2, 3} (shared or separate tables,
-    /// linear or zero-padding unification, with or without the shared affine), with fixed Gumbel
-    /// noise and random alpha, biases and (shared affine) scales and shifts.
+    /// linear or zero-padding unification, any scale of the mixed vectors), with fixed Gumbel
+    /// noise and random alpha, biases and (learned scale) scales and shifts.
     static func supernet(tables: DimensionSearchEmbedding.CandidateTables, unification: DimensionSearchEmbedding.Unification,
-                         sharedAffine: Bool = false) -> (DeepFM, DimensionSearchEmbedding) {
+                         mixedScale: DimensionSearchEmbedding.MixedScale = .unit) -> (DeepFM, DimensionSearchEmbedding) {
         var configuration = ModelConfiguration(kind: .deepfm, dimension: 3)
         configuration.mlp = [5]
         var random = SeededRandom(seed: 21)
         let embedding = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 2, 3], tables: tables,
-                                                 unification: unification, sharedAffine: sharedAffine, categoricalCount: 3,
+                                                 unification: unification, mixedScale: mixedScale, categoricalCount: 3,
                                                  names: Models.schema.vocabularyFields, seed: 4, random: &random)
         for table in embedding.tables {
             for i in table.weights.indices { table.weights[i] = Float(random.nextGaussian()) * 0.5 }
@@ -26,7 +26,7 @@ import Testing
         for parameter in model.denseParameters where parameter.name.hasSuffix(".bias") || parameter.name.hasSuffix(".mixed.shift") {
             parameter.value = .uniform(rows: parameter.value.rows, columns: parameter.value.columns, limit: 0.3, random: &random)
         }
-        for parameter in embedding.mixedScales {
+        for parameter in embedding.mixedScales where mixedScale == .learned {
             for j in 0..<parameter.value.columns { parameter.value[0, j] = 1 + Float(random.nextGaussian()) * 0.3 }
         }
         // Draw one noise sample, then keep it for every loss of the check.
@@ -35,11 +35,13 @@ import Testing
         return (model, embedding)
     }
 
-    @Test(arguments: [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear, false),
-                      (.separate, .linear, false), (.shared, .zeroPadding, false), (.shared, .linear, true)])
+    @Test(arguments: [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear,
+                       DimensionSearchEmbedding.MixedScale.unit),
+                      (.separate, .linear, .unit), (.shared, .zeroPadding, .unit), (.shared, .linear, .learned), (.shared, .linear, .fixed(0.05))])
     func gradientsOfWeightsRowsAndAlphaMatchFiniteDifferences(tables: DimensionSearchEmbedding.CandidateTables,
-                                                               unification: DimensionSearchEmbedding.Unification, sharedAffine: Bool) {
-        let (model, embedding) = Self.supernet(tables: tables, unification: unification, sharedAffine: sharedAffine)
+                                                               unification: DimensionSearchEmbedding.Unification,
+                                                               mixedScale: DimensionSearchEmbedding.MixedScale) {
+        let (model, embedding) = Self.supernet(tables: tables, unification: unification, mixedScale: mixedScale)
         let batch = Models.batch()
         let logits = model.forward(batch, training: true)
         for table in model.sparseTables { table.zeroGradient() }
@@ -74,41 +76,59 @@ import Testing
         }
         #expect(checked > 40)
         #expect(embedding.architecture.gradient.values.contains { $0 != 0 })
-        #expect(embedding.mixedScales.count == (sharedAffine ? 4 : 0) && embedding.mixedShifts.count == embedding.mixedScales.count)
-        #expect(failures.isEmpty, "\(tables) \(unification) shared affine \(sharedAffine): \(failures.prefix(8))")
+        #expect(embedding.mixedScales.count == (mixedScale == .unit ? 0 : 4) && embedding.mixedShifts.count == embedding.mixedScales.count)
+        #expect(failures.isEmpty, "\(tables) \(unification) \(mixedScale) scale: \(failures.prefix(8))")
     }
 
-    @Test func sharedAffineScalesAndShiftsEachFieldsMixedVector() {
+    @Test(arguments: [DimensionSearchEmbedding.MixedScale.learned, .fixed(0.05)])
+    func scaledMixedVectorsAreTheUnitVectorsTimesTheScalePlusTheShift(mixedScale: DimensionSearchEmbedding.MixedScale) {
         let (plainModel, plain) = Self.supernet(tables: .shared, unification: .linear)
-        let (affineModel, affine) = Self.supernet(tables: .shared, unification: .linear, sharedAffine: true)
-        #expect(plain.denseParameters.count + 8 == affine.denseParameters.count)
-        #expect(affine.denseParameters.contains { $0.name == "\(Models.schema.vocabularyFields[2]).mixed.scale" })
+        let (scaledModel, scaled) = Self.supernet(tables: .shared, unification: .linear, mixedScale: mixedScale)
+        // Only the learned scale and shift are weights for the optimiser to move.
+        #expect(plain.denseParameters.count + (mixedScale == .learned ? 8 : 0) == scaled.denseParameters.count)
+        #expect(scaled.denseParameters.contains { $0.name == "\(Models.schema.vocabularyFields[2]).mixed.scale" } == (mixedScale == .learned))
         let batch = Models.batch()
         for training in [true, false] {
             _ = plainModel.forward(batch, training: training)
-            _ = affineModel.forward(batch, training: training)
+            _ = scaledModel.forward(batch, training: training)
             let mixed = plain.forward(batch, training: training)
-            let scaled = affine.forward(batch, training: training)
+            let output = scaled.forward(batch, training: training)
             var largest: Float = 0
             for r in 0..<batch.size {
                 for f in 0..<4 {
                     for j in 0..<3 {
-                        let expected = mixed[r, f * 3 + j] * affine.mixedScales[f].value[0, j] + affine.mixedShifts[f].value[0, j]
-                        largest = max(largest, abs(scaled[r, f * 3 + j] - expected))
+                        let expected = mixed[r, f * 3 + j] * scaled.mixedScales[f].value[0, j] + scaled.mixedShifts[f].value[0, j]
+                        largest = max(largest, abs(output[r, f * 3 + j] - expected))
                     }
                 }
             }
             #expect(largest < 1e-5, "training \(training): differs by \(largest)")
         }
-        let fresh = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 3], sharedAffine: true, categoricalCount: 3,
+        let fresh = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 3], mixedScale: mixedScale, categoricalCount: 3,
                                              names: Models.schema.vocabularyFields, seed: 1, random: &Self.unused)
-        #expect(fresh.mixedScales.allSatisfy { $0.value.values == [Float](repeating: DimensionSearchEmbedding.sharedAffineInitialScale, count: 3) })
+        let start: Float = mixedScale == .learned ? DimensionSearchEmbedding.tableInitialScale : 0.05
+        #expect(fresh.mixedScales.allSatisfy { $0.value.values == [Float](repeating: start, count: 3) })
         #expect(fresh.mixedShifts.allSatisfy { $0.value.values.allSatisfy { $0 == 0 } })
     }
 
-    @Test(arguments: [false, true])
-    func architectureStepComputesTheSameAlphaGradientWithoutWeightGradients(sharedAffine: Bool) {
-        let (model, embedding) = Self.supernet(tables: .shared, unification: .linear, sharedAffine: sharedAffine)
+    @Test func mixedScaleReadsUnitLearnedOrAPositiveFactorAndRoundTrips() throws {
+        typealias Scale = DimensionSearchEmbedding.MixedScale
+        #expect(Scale("unit") == .unit && Scale("learned") == .learned && Scale("0.05") == .fixed(0.05))
+        for bad in ["", "0", "-0.1", "nan", "inf", "table"] { #expect(Scale(bad) == nil, "\(bad)") }
+        var options = DimensionSearchOptions()
+        for scale in [Scale.unit, .learned, .fixed(0.05)] {
+            options.mixedScale = scale
+            let data = try JSONEncoder().encode(options)
+            #expect(String(decoding: data, as: UTF8.self).contains("\"mixedScale\":\"\(scale)\""))
+            #expect(try JSONDecoder().decode(DimensionSearchOptions.self, from: data) == options)
+        }
+        let corrupt = Data(#"{"mixedScale": "0"}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([String: Scale].self, from: corrupt) }
+    }
+
+    @Test(arguments: [DimensionSearchEmbedding.MixedScale.unit, .fixed(0.05), .learned])
+    func architectureStepComputesTheSameAlphaGradientWithoutWeightGradients(mixedScale: DimensionSearchEmbedding.MixedScale) {
+        let (model, embedding) = Self.supernet(tables: .shared, unification: .linear, mixedScale: mixedScale)
         let batch = Models.batch()
         func alphaGradient(weights: Bool) -> Matrix {
             for parameter in model.denseParameters { parameter.requiresGradient = weights; parameter.zeroGradient() }
@@ -126,8 +146,9 @@ import Testing
     }
 
     @Test func inferenceFormTabulatesTheEvaluationVectors() {
-        for (tables, sharedAffine) in [(DimensionSearchEmbedding.CandidateTables.shared, false), (.separate, false), (.shared, true)] {
-            let (model, embedding) = Self.supernet(tables: tables, unification: .linear, sharedAffine: sharedAffine)
+        for (tables, mixedScale) in [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.MixedScale.unit),
+                                     (.separate, .unit), (.shared, .learned), (.shared, .fixed(0.05))] {
+            let (model, embedding) = Self.supernet(tables: tables, unification: .linear, mixedScale: mixedScale)
             // Move the running statistics off their initial values first.
             for _ in 0..<3 { _ = model.forward(Models.batch(), training: true) }
             let batch = Models.batch()
@@ -148,7 +169,7 @@ import Testing
                     largest = max(largest, abs(vectors[r, c] - tabulated[r, c]))
                 }
             }
-            #expect(largest < 1e-5, "\(tables) shared affine \(sharedAffine): tabulated vectors differ by \(largest)")
+            #expect(largest < 1e-5, "\(tables) \(mixedScale) scale: tabulated vectors differ by \(largest)")
         }
     }
 
@@ -296,21 +317,25 @@ import Testing
         }
     }
 
-    @Test func sharedAffineSearchTrainsTheScalesAndShiftsWithTheWeights() throws {
+    @Test(arguments: [DimensionSearchEmbedding.MixedScale.learned, .fixed(0.05)])
+    func searchTrainsALearnedScaleAndLeavesAFixedOne(mixedScale: DimensionSearchEmbedding.MixedScale) throws {
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (store, _) = try TrainerTests.dataset(in: directory)
         var (options, searchOptions) = Self.smallSearch(levels: .biLevel)
         options.epochs = 1
-        searchOptions.sharedAffine = true
+        searchOptions.mixedScale = mixedScale
         let search = try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
                                          searchOptions: searchOptions)
-        #expect(search.model.denseParameters.filter { $0.name.hasSuffix(".mixed.scale") }.count == 8)
+        let learned = mixedScale == .learned
+        #expect(search.model.denseParameters.filter { $0.name.hasSuffix(".mixed.scale") }.count == (learned ? 8 : 0))
         let result = try search.run()
-        #expect(result.options.sharedAffine)
-        let start = DimensionSearchEmbedding.sharedAffineInitialScale
-        #expect(search.embedding.mixedScales.allSatisfy { $0.value.values.contains { $0 != start } })
-        #expect(search.embedding.mixedShifts.allSatisfy { $0.value.values.contains { $0 != 0 } })
+        #expect(result.options.mixedScale == mixedScale)
+        let start: Float = learned ? DimensionSearchEmbedding.tableInitialScale : 0.05
+        #expect(search.embedding.mixedScales.count == 8)
+        #expect(search.embedding.mixedScales.allSatisfy { $0.value.values.contains { $0 != start } } == learned)
+        #expect(search.embedding.mixedShifts.allSatisfy { $0.value.values.contains { $0 != 0 } } == learned)
+        #expect(search.embedding.mixedScales.allSatisfy { $0.value.values.allSatisfy { $0 == start } } == !learned)
         #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
         #expect(result.validation.auc > 0.55, "the supernet learned something: \(result.validation.auc)")
     }
