@@ -43,14 +43,25 @@ public final class ProjectedEmbedding: EmbeddingLayer {
 
     /// Tables of widths `widths` for fields of `cardinalities` (schema order), each projected to
     /// `dimension`; rows start N(0, standardDeviation^2), projections N(0, 1/k).
-    public init(cardinalities: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
-                standardDeviation: Float = 0.01, random: inout SeededRandom) {
+    public convenience init(cardinalities: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
+                            standardDeviation: Float = 0.01, random: inout SeededRandom) {
+        self.init(cardinalities: cardinalities, widths: widths, dimension: dimension, projecting: widths.map { $0 != dimension },
+                  categoricalCount: categoricalCount, names: names, standardDeviation: standardDeviation, random: &random)
+    }
+
+    /// The same, with a projection exactly for the fields where `projecting` is true (also where
+    /// k = d: `MLETProjectedEmbedding` sets such a projection to a product of two maps).
+    init(cardinalities: [Int], widths: [Int], dimension: Int, projecting: [Bool], categoricalCount: Int, names: [String],
+         standardDeviation: Float = 0.01, random: inout SeededRandom) {
         precondition(dimension >= 1 && widths.allSatisfy { $0 >= 1 }, "ProjectedEmbedding: widths must be positive")
+        precondition(projecting.count == widths.count && zip(widths, projecting).allSatisfy { $0 == dimension || $1 },
+                     "ProjectedEmbedding: every field whose width is not d needs a projection")
         rows = FullEmbedding(cardinalities: cardinalities, dimensions: widths, categoricalCount: categoricalCount,
                              names: names, standardDeviation: standardDeviation, random: &random)
         self.dimension = dimension
-        projections = zip(names, widths).map { name, k in
-            guard k != dimension else { return nil }
+        projections = zip(zip(names, widths), projecting).map { field, projects in
+            let (name, k) = field
+            guard projects else { return nil }
             let value = Matrix.gaussian(rows: k, columns: dimension, standardDeviation: (1 / Float(k)).squareRoot(), random: &random)
             return DenseParameter(name: "\(name).projection", value: value)
         }
@@ -86,9 +97,17 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     /// one n x d table (always, for MLET's k > d), or the n x k table and its k x d projection
     /// (when n k + k d < n d, as for AutoDim's narrow fields).
     public func inferenceForm() -> EmbeddingInferenceForm {
+        Self.inferenceForm(tables: rows.tables, projections: projections.map { $0?.value }, dimension: dimension, threads: threads)
+    }
+
+    /// The inference form of `tables`, each followed by its projection to `dimension` (none
+    /// where nil): a projection is kept where the narrow table plus the projection hold fewer
+    /// values than their n x d product, and folded into the table otherwise.
+    static func inferenceForm(tables fieldTables: [EmbeddingTable], projections: [Matrix?], dimension: Int,
+                              threads: Int) -> EmbeddingInferenceForm {
         var tables: [EmbeddingTable] = []
         var kept: [Matrix] = []
-        for (table, projection) in zip(rows.tables, projections) {
+        for (table, projection) in zip(fieldTables, projections) {
             guard let projection else {
                 tables.append(table)
                 continue
@@ -96,12 +115,12 @@ public final class ProjectedEmbedding: EmbeddingLayer {
             let k = table.dimension
             if table.rows * k + k * dimension < table.rows * dimension {
                 tables.append(table)
-                kept.append(projection.value)
+                kept.append(projection)
                 continue
             }
             let factor = Matrix(rows: table.rows, columns: k, values: table.weights)
             var product = Matrix(rows: table.rows, columns: dimension)
-            GEMM.multiply(factor, projection.value, into: &product, threads: threads)
+            GEMM.multiply(factor, projection, into: &product, threads: threads)
             tables.append(EmbeddingTable(name: table.name, rows: table.rows, dimension: dimension, weights: product.values))
         }
         return EmbeddingInferenceForm(tables: tables, projections: kept)

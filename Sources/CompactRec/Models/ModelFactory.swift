@@ -10,8 +10,9 @@ public enum ModelFactory {
     }
 
     /// A `configuration.kind` model with embeddings of width `configuration.dimension`: MLET's
-    /// table-then-projection when `configuration.innerDimensions` is set, else plain tables
-    /// (of `configuration.fieldDimensions` widths where given).
+    /// table-then-projection when `configuration.innerDimensions` is set (trained towards
+    /// `configuration.fieldDimensions` where also given), else plain tables (of
+    /// `configuration.fieldDimensions` widths where given).
     public static func make(_ configuration: ModelConfiguration, store: ColumnStore,
                             seed: UInt64) throws(DataError) -> any CTRModel {
         try make(configuration, schema: store.schema, cardinalities: store.manifest.fields.compactMap(\.cardinality),
@@ -34,15 +35,26 @@ public enum ModelFactory {
             guard configuration.kind != .lr else {
                 throw .invalidOption("logistic regression has no embeddings for MLET to train; use --model fm, wd, deepfm or dlrm")
             }
-            guard configuration.fieldDimensions == nil else {
-                throw .invalidOption("--dims and --embedding mlet: MLET folds every field to --dim; give per-field inner widths with --inner-dims instead")
+            if configuration.fieldDimensions != nil {
+                guard needsEqualWidths else {
+                    throw .invalidOption("--dims with --embedding mlet needs a model that projects every field to --dim (fm, deepfm, dlrm); "
+                                         + "Wide & Deep concatenates fields of their own widths: train it with plain tables")
+                }
+                guard inner.count == cardinalities.count, zip(inner, widths).allSatisfy({ $0 >= $1 }) else {
+                    throw .invalidOption("MLET inner widths: \(inner.count) given for \(cardinalities.count) embedded fields; "
+                                         + "each must be at least its field's width in --dims (the largest is \(widths.max() ?? 0))")
+                }
+                embedding = MLETProjectedEmbedding(cardinalities: cardinalities, innerWidths: inner, widths: widths,
+                                                   dimension: configuration.dimension, categoricalCount: schema.categorical.count,
+                                                   names: schema.vocabularyFields, random: &random)
+            } else {
+                guard inner.count == cardinalities.count, inner.allSatisfy({ $0 >= configuration.dimension }) else {
+                    throw .invalidOption("MLET inner widths: \(inner.count) given for \(cardinalities.count) embedded fields; "
+                                         + "each must be at least --dim (\(configuration.dimension))")
+                }
+                embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: inner, dimension: configuration.dimension,
+                                               categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
             }
-            guard inner.count == cardinalities.count, inner.allSatisfy({ $0 >= configuration.dimension }) else {
-                throw .invalidOption("MLET inner widths: \(inner.count) given for \(cardinalities.count) embedded fields; "
-                                     + "each must be at least --dim (\(configuration.dimension))")
-            }
-            embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: inner, dimension: configuration.dimension,
-                                           categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
         } else if needsEqualWidths && widths.contains(where: { $0 != configuration.dimension }) {
             embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: widths, dimension: configuration.dimension,
                                            categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)

@@ -13,6 +13,20 @@ import Testing
         return configuration
     }
 
+    /// Both models give the same logits (within 1e-5) on the first 1,024 test rows, and the
+    /// logits vary (the comparison is not between constants).
+    static func expectSamePredictions(_ trained: any CTRModel, _ inferred: any CTRModel, store: ColumnStore) throws {
+        var loader = BatchLoader(store: store, part: .test, batchSize: 1024)
+        var batch = Batch(schema: store.schema)
+        let loaded = loader.next(into: &batch)
+        #expect(loaded)
+        let expected = trained.forward(batch, training: false).values
+        let actual = inferred.forward(batch, training: false).values
+        let worst = zip(expected, actual).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "largest logit difference \(worst)")
+        #expect(Set(expected).count > 100, "the logits are not constant")
+    }
+
     /// After some training (so the maps are no longer their initial values), the folded model
     /// predicts what the trained one does, and is the same kind of model as a plain one of
     /// width d: same configuration, same weight shapes, same file size to the byte.
@@ -40,15 +54,7 @@ import Testing
         #expect(report.trainingEmbeddingParameters == model.embeddingParameterCount)
         #expect(model.embeddingParameterCount > 8 * folded.embeddingParameterCount, "k = 32 trains 8x wider tables plus the maps")
 
-        var loader = BatchLoader(store: store, part: .test, batchSize: 1024)
-        var batch = Batch(schema: store.schema)
-        let loaded = loader.next(into: &batch)
-        #expect(loaded)
-        let trained = model.forward(batch, training: false).values
-        let inferred = folded.forward(batch, training: false).values
-        let worst = zip(trained, inferred).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-5, "largest logit difference \(worst)")
-        #expect(Set(trained).count > 100, "the logits are not constant")
+        try Self.expectSamePredictions(model, folded, store: store)
 
         // Byte for byte the file of a plain model of width d with the same header.
         let plain = try ModelFactory.make(plainConfiguration, store: store, seed: 9)
@@ -107,9 +113,70 @@ import Testing
         #expect(throws: DataError.self) { _ = try ModelFactory.make(narrow, store: store, seed: 1) }
         narrow = Self.configuration(.lr, store: store, inner: 16)
         #expect(throws: DataError.self) { _ = try ModelFactory.make(narrow, store: store, seed: 1) }
+        // With per-field widths: every inner width must reach its field's width, and Wide & Deep
+        // (which has no projection to a common width) is refused.
         var both = Self.configuration(.deepfm, store: store, inner: 16)
-        both.fieldDimensions = store.manifest.fields.compactMap(\.cardinality).map { _ in 2 }
+        let fieldCount = store.manifest.fields.compactMap(\.cardinality).count
+        both.fieldDimensions = (0..<fieldCount).map { $0 == 0 ? 24 : 2 }
         #expect(throws: DataError.self) { _ = try ModelFactory.make(both, store: store, seed: 1) }
+        both.fieldDimensions = (0..<fieldCount).map { $0 == 0 ? 16 : 2 }
+        #expect(try ModelFactory.make(both, store: store, seed: 1).embedding is MLETProjectedEmbedding)
+        both.kind = .wd
+        #expect(throws: DataError.self) { _ = try ModelFactory.make(both, store: store, seed: 1) }
+    }
+
+    /// MLET towards per-field widths (AutoDim's choice retrained with wide tables): after some
+    /// training, the inference form predicts what the trained model does and is the plain model
+    /// of those widths (narrow tables with projections, or folded n x d where that is smaller).
+    @Test(arguments: [ModelKind.fm, .deepfm, .dlrm])
+    func mixedWidthsFoldIntoThePlainModelOfThoseWidths(kind: ModelKind) throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        let cardinalities = store.manifest.fields.compactMap(\.cardinality)
+        var configuration = Self.configuration(kind, store: store, inner: 16)
+        configuration.fieldDimensions = cardinalities.indices.map { [1, 2, 4, 8][$0 % 4] }
+        let model = try ModelFactory.make(configuration, store: store, seed: 3)
+        let layer = try #require(model.embedding as? MLETProjectedEmbedding)
+        #expect(layer.tables.allSatisfy { $0.dimension == 16 }, "training holds the wide tables")
+        var options = TrainingOptions()
+        (options.batchSize, options.epochs, options.threads, options.learningRate) = (512, 1, 2, 3e-3)
+        let report = try Trainer(model: model, configuration: configuration, store: store, options: options).fit()
+
+        let form = InferenceModel(model, configuration: configuration)
+        // Each field keeps its width and projection where n d_f + d_f d < n d, else is folded to d.
+        let expectedWidths = zip(cardinalities, configuration.fieldDimensions ?? []).map { n, width in
+            width == 4 || n * width + width * 4 < n * 4 ? width : 4
+        }
+        var plainConfiguration = configuration
+        plainConfiguration.innerDimensions = nil
+        plainConfiguration.fieldDimensions = expectedWidths
+        #expect(form.configuration == plainConfiguration, "the inference model is the plain model of the chosen widths")
+        #expect(expectedWidths.contains(1) && expectedWidths.contains(2), "some narrow fields keep their projections")
+        let served = try form.makeModel(store: store, source: "test")
+        #expect(served.embedding is ProjectedEmbedding)
+        #expect(served.embeddingParameterCount == form.embeddingParameterCount)
+        #expect(report.embeddingParameters == form.embeddingParameterCount)
+        #expect(model.embeddingParameterCount > 3 * form.embeddingParameterCount, "k = 16 trains wider tables")
+
+        try Self.expectSamePredictions(model, served, store: store)
+    }
+
+    /// The two factors start so that their product has a plain table's scale (the expected
+    /// variance is exactly standardDeviation^2; 500 rows x 32 columns measure it to about 10%).
+    @Test func mixedWidthsStartAtThePlainTablesScale() {
+        var random = SeededRandom(seed: 12)
+        let (rows, d) = (500, 32)
+        let layer = MLETProjectedEmbedding(cardinalities: [rows, rows], innerWidths: [64, 64], widths: [8, 2], dimension: d,
+                                           categoricalCount: 2, names: ["a", "b"], standardDeviation: 0.01, random: &random)
+        let ids = (0..<rows).flatMap { [UInt32($0), UInt32($0)] }
+        let batch = Batch(labels: [Float](repeating: 0, count: rows), dense: Matrix(rows: rows, columns: 0), ids: ids, categoricalCount: 2)
+        let output = layer.forward(batch, training: false)
+        for f in 0..<2 {
+            let values = (0..<rows).flatMap { b in (0..<d).map { Double(output[b, f * d + $0]) } }
+            let deviation = (values.reduce(0) { $0 + $1 * $1 } / Double(values.count)).squareRoot()
+            #expect(abs(deviation - 0.01) < 0.0025, "field \(f): standard deviation \(deviation)")
+        }
     }
 
     /// The per-distinct-row path (the default for single-valued fields) computes what the

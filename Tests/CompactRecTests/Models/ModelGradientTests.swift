@@ -57,6 +57,13 @@ import Testing
         }
         models.append(("fm-mlet", FactorizationMachine(schema: schema, cardinalities: cardinalities, embedding: mlet(&random), random: &random)))
         models.append(("dlrm-mlet", DLRM(schema: schema, embedding: mlet(&random), configuration: configuration, random: &random)))
+        // MLET towards per-field widths: c1 has an inner map and a projection (k 6 -> 2 -> 3), c2
+        // an inner map only (7 -> 3 = d), c3 a projection only (k = 2 = its width), tags neither.
+        let mletMixed = MLETProjectedEmbedding(cardinalities: cardinalities, innerWidths: [6, 7, 2, 3], widths: [2, 3, 2, 3],
+                                               dimension: 3, categoricalCount: 3, names: schema.vocabularyFields,
+                                               standardDeviation: 0.5, random: &random)
+        models.append(("deepfm-mlet-widths", DeepFM(schema: schema, cardinalities: cardinalities, embedding: mletMixed,
+                                                    configuration: configuration, random: &random)))
         // Biases start at zero: a row whose hidden units are all zero then sits exactly on the
         // next ReLU's kink, where no finite difference agrees with either one-sided derivative.
         // Random biases move every model off its kinks.
@@ -96,7 +103,8 @@ import Testing
         return false
     }
 
-    @Test(arguments: ["lr", "fm", "wd", "deepfm", "dlrm", "deepfm-projected", "wd-mixed", "fm-mlet", "dlrm-mlet"])
+    @Test(arguments: ["lr", "fm", "wd", "deepfm", "dlrm", "deepfm-projected", "wd-mixed", "fm-mlet", "dlrm-mlet",
+                            "deepfm-mlet-widths"])
     func gradientsMatchFiniteDifferences(name: String) throws {
         let model = try #require(Self.models().first { $0.0 == name }?.1)
         let batch = Self.batch()

@@ -5,12 +5,14 @@ import Testing
 /// Checkpoints, resume and the run directory's files.
 @Suite struct CheckpointTests {
     static func configuration(_ store: ColumnStore, options: TrainingOptions, batchNorm: Bool = false,
-                              mlet: Bool = false) -> RunConfiguration {
+                              mlet: Bool = false, fieldWidths: Bool = false) -> RunConfiguration {
         var model = ModelConfiguration(kind: .deepfm, dimension: 8)
         model.mlp = [32, 16]
         model.batchNorm = batchNorm
         model.dropout = batchNorm ? 0.1 : 0
-        if mlet { model.innerDimensions = store.manifest.fields.compactMap(\.cardinality).map { _ in 24 } }
+        let fields = store.manifest.fields.compactMap(\.cardinality).indices
+        if mlet { model.innerDimensions = fields.map { _ in 24 } }
+        if fieldWidths { model.fieldDimensions = fields.map { [2, 8, 4][$0 % 3] } }
         return RunConfiguration(model: model, embedding: mlet ? .mlet : .plain, options: options, dataset: DatasetIdentity(store))
     }
 
@@ -32,13 +34,14 @@ import Testing
 
     /// Interrupting after `stopAt` steps and resuming ends with the same weights, metrics and
     /// BatchNorm/dropout state as an uninterrupted run; for MLET, the checkpoint keeps the wide
-    /// tables and maps, while `best.weights` holds the folded tables the final test reads.
-    @Test(arguments: [(10, false, false), (21, true, false), (13, false, true)])
-    func resumeEndsWithTheSameWeights(stopAt: Int, batchNorm: Bool, mlet: Bool) throws {
+    /// tables and maps, while `best.weights` holds the folded tables the final test reads (also
+    /// with per-field widths, where the maps are two factors per field).
+    @Test(arguments: [(10, false, false, false), (21, true, false, false), (13, false, true, false), (9, false, true, true)])
+    func resumeEndsWithTheSameWeights(stopAt: Int, batchNorm: Bool, mlet: Bool, fieldWidths: Bool) throws {
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (store, _) = try TrainerTests.dataset(in: directory)
-        let configuration = Self.configuration(store, options: Self.options(), batchNorm: batchNorm, mlet: mlet)
+        let configuration = Self.configuration(store, options: Self.options(), batchNorm: batchNorm, mlet: mlet, fieldWidths: fieldWidths)
 
         let whole = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let wholeRun = TrainingRun(directory: directory + "/whole", configuration: configuration, resume: false)
