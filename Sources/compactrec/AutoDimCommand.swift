@@ -13,8 +13,11 @@ struct AutoDimCommand: AsyncParsableCommand {
             followed (FM, DeepFM, DLRM) by a linear map to the largest candidate width; Wide & \
             Deep concatenates the fields as they are. Embedding parameters count the tables and \
             the maps. --warm-start starts the retraining from the search's weights (each field's \
-            chosen candidate rows and map, the MLP) instead of a fresh initialisation. --json \
-            prints the retrained model's test metrics with train's keys, plus dims.
+            chosen candidate rows and map, the MLP) instead of a fresh initialisation. \
+            --embedding mlet (FM, DeepFM, DLRM) retrains each field with MLET's wide table \
+            (k = --inner-dim) and a map to its chosen width, multiplied out at the end: the \
+            retrained model has the chosen widths' size (see train --help). --json prints the \
+            retrained model's test metrics with train's keys, plus dims.
             """
     )
 
@@ -44,6 +47,9 @@ struct AutoDimCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
+        if warmStart && configuration.embedding == .mlet {
+            throw ValidationError("--warm-start copies the search's narrow tables, and an MLET retraining (--embedding mlet) trains wide ones: drop one of the two")
+        }
         let directory = output ?? "runs/autodim-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
                                                            quiet: quiet || json).run(writingTo: directory + "/search")
@@ -65,14 +71,18 @@ struct AutoDimCommand: AsyncParsableCommand {
 /// RaS baselines).
 enum DimensionRetraining {
     /// Trains `configuration`'s model with `widths` (projected to `width` where the model needs
-    /// equal widths) into `directory`, starting over if a previous run is there.
+    /// equal widths) into `directory`, starting over if a previous run is there. With MLET
+    /// embeddings (`configuration.embedding`), each field trains as a table of its inner width
+    /// and a map to its chosen width, which the model that is kept multiplies out.
     static func train(store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
                       quiet: Bool, initialize: ((any CTRModel) -> Void)? = nil) throws -> TrainingSession.Outcome {
         var configuration = configuration
         configuration.model.dimension = width
         configuration.model.fieldDimensions = widths.allSatisfy { $0 == width } ? nil : widths
-        configuration.model.innerDimensions = nil
-        configuration.embedding = .plain
+        if configuration.embedding != .mlet {
+            configuration.model.innerDimensions = nil
+            configuration.embedding = .plain
+        }
         let run = TrainingRun(directory: directory, configuration: configuration, resume: false)
         run.removePreviousFiles()
         return try TrainingSession(run: run, store: store, quiet: quiet, initialize: initialize).train()

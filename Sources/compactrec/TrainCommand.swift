@@ -24,7 +24,11 @@ struct TrainCommand: AsyncParsableCommand {
             --embedding mlet trains each field as an n x k table (k = --inner-dim) followed by a \
             k x d linear map; best.weights holds them multiplied into one n x d table, a plain \
             model of width d, which is what the test metrics are measured on and what evaluate \
-            reads. The checkpoint keeps the tables and maps, so --resume continues training them.
+            reads. The checkpoint keeps the tables and maps, so --resume continues training them. \
+            With --dims as well (FM, DeepFM, DLRM), each field trains as an n x k table, a k x d_f \
+            map to its own width and the d_f x d projection; best.weights holds the n x d_f tables \
+            and projections, the same model as plain tables of those widths (AutoDim's or MDE's \
+            widths retrained with MLET).
 
             --output model.crmodel (a path ending in .crmodel) keeps the run directory in \
             model.run beside it and, at the end, writes the best weights as a model file for \

@@ -30,7 +30,10 @@ struct TrainingSession {
         func printSummary() {
             let model = configuration.model
             var widths = model.fieldDimensions.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
-            if let inner = model.innerDimensions { widths += ", k = \(Set(inner).sorted().map(String.init).joined(separator: "/")) folded into d" }
+            if let inner = model.innerDimensions {
+                widths += ", k = \(Set(inner).sorted().map(String.init).joined(separator: "/")) folded into "
+                    + (model.fieldDimensions == nil ? "d" : "the per-field widths")
+            }
             print("\(model.kind.rawValue), \(configuration.embedding.rawValue) embeddings d = \(model.dimension)\(widths): "
                   + "test AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4)) on \(result.testRows) rows")
             print("  embedding parameters \(result.embeddingParams), total \(result.totalParams) "

@@ -15,7 +15,7 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "Embedding method: plain (one n x d table per field) or mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference) (default: plain).")
     var embedding: ModelFactory.EmbeddingMethod?
 
-    @Option(help: "MLET's inner width k, at least --dim (default: 64).")
+    @Option(help: "MLET's inner width k, at least --dim, or with --dims at least the widest field (default: 64).")
     var innerDim: Int?
 
     @Option(help: ArgumentHelp("MLET's per-field inner widths: a YAML/JSON mapping of field name to k; other fields take --inner-dim.", valueName: "file"))
@@ -111,7 +111,10 @@ struct TrainingSettingOptions: ParsableArguments {
         let file = try config.map { path throws(DataError) in try ExperimentFile.load(path: path) }
         let source = config ?? ""
         func check(_ condition: Bool, _ message: String) throws {
-            if !condition { throw DataError.badSchema(path: source, reason: message) }
+            guard !condition else { return }
+            // A setting from the command line has no file to name.
+            if config == nil { throw ValidationError(message) }
+            throw DataError.badSchema(path: source, reason: message)
         }
         var modelConfiguration = ModelConfiguration(kind: model ?? file?.model ?? .deepfm, dimension: dim ?? file?.dim ?? 16)
         try check(modelConfiguration.dimension >= 1, "dim must be at least 1")
@@ -137,7 +140,10 @@ struct TrainingSettingOptions: ParsableArguments {
                 throw ValidationError("--inner-dim and --inner-dims are MLET's; add --embedding mlet")
             }
         case .mlet:
-            try check(innerWidth >= modelConfiguration.dimension, "inner_dim (\(innerWidth)) must be at least dim (\(modelConfiguration.dimension))")
+            let narrowest = modelConfiguration.fieldDimensions?.max() ?? modelConfiguration.dimension
+            try check(innerWidth >= narrowest, modelConfiguration.fieldDimensions == nil
+                      ? "inner_dim (\(innerWidth)) must be at least dim (\(narrowest))"
+                      : "inner_dim (\(innerWidth)) must be at least the widest field in dims (\(narrowest))")
             modelConfiguration.innerDimensions = try Self.fieldWidths(option: innerDims, file: file?.innerDims, source: source,
                                                                       fields: fields, defaultWidth: innerWidth)
                 ?? fields.map { _ in innerWidth }
