@@ -17,7 +17,11 @@ struct CompareCommand: AsyncParsableCommand {
             stdout and to <output>/compare.md and compare.json. The training options apply to \
             every run. With --embedding mlet (FM, DeepFM, DLRM), every method's widths are \
             trained with MLET's wide tables (k = --inner-dim) and multiplied out, and a plain \
-            FDE run heads the table as the reference.
+            FDE run heads the table as the reference. --seeds N runs the whole comparison N times \
+            (seeds --seed, --seed + 1, ...; each in <output>/seed<S>) and heads compare.md with \
+            each method's mean test AUC, its standard deviation over the seeds, and its \
+            difference from FDE's AUC seed by seed: differences of 0.001 are within what one seed \
+            moves on 1M rows.
             """
     )
 
@@ -29,6 +33,9 @@ struct CompareCommand: AsyncParsableCommand {
 
     @Option(help: "Random architectures RaS trains (default: 3).")
     var randomTrials = 3
+
+    @Option(help: "Repeat the whole comparison with this many seeds (--seed, --seed + 1, ...) and report each method's mean and spread (default: 1).")
+    var seeds = 1
 
     @Option(help: "Directory for every run and the table (default: runs/compare-<model>-seed<seed>).")
     var output: String?
@@ -42,6 +49,7 @@ struct CompareCommand: AsyncParsableCommand {
     func validate() throws {
         try settings.validateRanges()
         guard randomTrials >= 1 else { throw ValidationError("--random-trials must be at least 1") }
+        guard seeds >= 1 else { throw ValidationError("--seeds must be at least 1") }
     }
 
     func run() async throws {
@@ -50,7 +58,30 @@ struct CompareCommand: AsyncParsableCommand {
         guard configuration.model.kind != .lr else {
             throw ValidationError("logistic regression has no embeddings to compare widths of; use --model fm, wd, deepfm or dlrm")
         }
-        let directory = output ?? "runs/compare-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
+        let firstSeed = configuration.options.seed
+        let directory = output ?? "runs/compare-\(configuration.model.kind.rawValue)-seed\(firstSeed)" + (seeds > 1 ? "-x\(seeds)" : "")
+        guard seeds > 1 else {
+            print(try compare(store: store, configuration: configuration, directory: directory).text, terminator: "")
+            return
+        }
+        var comparisons: [Comparison] = []
+        var texts: [String] = []
+        for offset in 0..<UInt64(seeds) {
+            var seeded = configuration
+            seeded.options.seed = firstSeed + offset
+            let (comparison, text) = try compare(store: store, configuration: seeded, directory: directory + "/seed\(seeded.options.seed)")
+            comparisons.append(comparison)
+            texts.append("## Seed \(seeded.options.seed)\n\n" + text)
+        }
+        let summary = ComparisonSummary(comparisons)
+        let text = summary.markdown() + "\n" + texts.joined(separator: "\n")
+        try AtomicFile.write(Array(text.utf8), to: directory + "/compare.md")
+        try AtomicFile.write(Array((try jsonString(summary) + "\n").utf8), to: directory + "/compare.json")
+        print(text, terminator: "")
+    }
+
+    /// One comparison with `configuration`'s seed, its runs and table in `directory`.
+    private func compare(store: ColumnStore, configuration: RunConfiguration, directory: String) throws -> (comparison: Comparison, text: String) {
         var searchOptions = try search.resolve()
         let width = searchOptions.candidates.max() ?? 32
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
@@ -127,64 +158,13 @@ struct CompareCommand: AsyncParsableCommand {
             note: ["search \(ProgressBar.fixed(autodim.secondsPerEpoch / fdeSecondsPerEpoch, 2))x an FDE epoch", innerNote]
                 .filter { !$0.isEmpty }.joined(separator: ", "))
 
-        let comparison = Comparison(model: configuration.model.kind.rawValue, dataset: store.directory, rows: rows,
-                                    fields: autodim.fields, fdeSecondsPerEpoch: fdeSecondsPerEpoch,
-                                    searchSecondsPerEpoch: autodim.secondsPerEpoch)
+        let comparison = Comparison(model: configuration.model.kind.rawValue, dataset: store.directory,
+                                    seed: configuration.options.seed, rows: rows, fields: autodim.fields,
+                                    fdeSecondsPerEpoch: fdeSecondsPerEpoch, searchSecondsPerEpoch: autodim.secondsPerEpoch)
         let text = comparison.markdown() + "\nAutoDim's choice:\n\n```\n"
             + DimensionSearchFiles.table(autodim, truth: try DimensionSearchSession.truth(path: truth)) + "```\n"
         try AtomicFile.write(Array(text.utf8), to: directory + "/compare.md")
         try AtomicFile.write(Array((try jsonString(comparison) + "\n").utf8), to: directory + "/compare.json")
-        print(text, terminator: "")
-    }
-}
-
-/// One method's line of the comparison.
-struct ComparisonRow: Codable {
-    var method: String
-    var auc: Double
-    var logloss: Double
-    var embeddingParams: Int
-    var widths: [Int]
-    var validationAUC: Double?
-    var note: String
-
-    enum CodingKeys: String, CodingKey {
-        case method, auc, logloss, widths, note
-        case embeddingParams = "embedding_params"
-        case validationAUC = "best_validation_auc"
-    }
-}
-
-/// The comparison table.
-struct Comparison: Codable {
-    var model: String
-    var dataset: String
-    var rows: [ComparisonRow]
-    var fields: [String]
-    var fdeSecondsPerEpoch: Double
-    var searchSecondsPerEpoch: Double
-
-    enum CodingKeys: String, CodingKey {
-        case model, dataset, rows, fields
-        case fdeSecondsPerEpoch = "fde_seconds_per_epoch"
-        case searchSecondsPerEpoch = "search_seconds_per_epoch"
-    }
-
-    /// The table in Markdown: method, test AUC, logloss, embedding parameters (and their share
-    /// of FDE's).
-    func markdown() -> String {
-        let reference = Double(rows.first?.embeddingParams ?? 1)
-        var lines = ["\(model) on \(dataset)", "",
-                     "| method | test AUC | test logloss | embedding params | of FDE | note |",
-                     "| --- | --- | --- | --- | --- | --- |"]
-        for row in rows {
-            lines.append("| \(row.method) | \(ProgressBar.fixed(row.auc, 4)) | \(ProgressBar.fixed(row.logloss, 4)) | \(row.embeddingParams) | "
-                         + "\(ProgressBar.fixed(100 * Double(row.embeddingParams) / reference, 1))% | \(row.note) |")
-        }
-        lines.append("")
-        lines.append("Search cost: \(ProgressBar.fixed(searchSecondsPerEpoch, 1)) s per AutoDim search epoch against "
-                     + "\(ProgressBar.fixed(fdeSecondsPerEpoch, 1)) s per FDE training epoch "
-                     + "(\(ProgressBar.fixed(searchSecondsPerEpoch / max(fdeSecondsPerEpoch, 1e-9), 2))x).")
-        return lines.joined(separator: "\n") + "\n"
+        return (comparison, text)
     }
 }
