@@ -50,8 +50,10 @@ struct AutoDimCommand: AsyncParsableCommand {
         if warmStart && configuration.embedding == .mlet {
             throw ValidationError("--warm-start copies the search's narrow tables, and an MLET retraining (--embedding mlet) trains wide ones: drop one of the two")
         }
+        let searchOptions = try search.resolve()
+        try DimensionRetraining.checkBeforeSearching(configuration, width: searchOptions.candidates.max() ?? configuration.model.dimension)
         let directory = output ?? "runs/autodim-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
-        let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
+        let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions,
                                                            quiet: quiet || json).run(writingTo: directory + "/search")
         if !json { print(DimensionSearchFiles.table(found, truth: try DimensionSearchSession.truth(path: truth)), terminator: "") }
         let outcome = try DimensionRetraining.train(store: store, configuration: configuration, widths: found.widths,
@@ -70,6 +72,22 @@ struct AutoDimCommand: AsyncParsableCommand {
 /// Training a fresh model with given per-field widths (AutoDim's retraining, and the MDE and
 /// RaS baselines).
 enum DimensionRetraining {
+    /// Refuses, before hours of search, an MLET retraining that `train` would refuse: Wide &
+    /// Deep (no projection to a common width) or an inner width below `width`, the largest
+    /// candidate every field may be given.
+    static func checkBeforeSearching(_ configuration: RunConfiguration, width: Int) throws {
+        guard configuration.embedding == .mlet else { return }
+        guard configuration.model.kind.needsEqualWidths else {
+            throw ValidationError("--embedding mlet retrains the chosen widths with maps to a common width, which Wide & Deep does not have: "
+                                  + "use --model fm, deepfm or dlrm, or drop --embedding mlet")
+        }
+        let inner = configuration.model.innerDimensions ?? []
+        if let f = inner.indices.first(where: { inner[$0] < width }) {
+            throw ValidationError("MLET's inner width of \(configuration.dataset.fields[f]) (\(inner[f])) is below the largest candidate (\(width)), "
+                                  + "which the retraining may give it: raise --inner-dim (or that field's in --inner-dims) or lower --candidates")
+        }
+    }
+
     /// Trains `configuration`'s model with `widths` (projected to `width` where the model needs
     /// equal widths) into `directory`, starting over if a previous run is there. With MLET
     /// embeddings (`configuration.embedding`), each field trains as a table of its inner width

@@ -58,7 +58,9 @@ struct CompareCommand: AsyncParsableCommand {
         guard configuration.model.kind != .lr else {
             throw ValidationError("logistic regression has no embeddings to compare widths of; use --model fm, wd, deepfm or dlrm")
         }
+        try DimensionRetraining.checkBeforeSearching(configuration, width: try search.resolve().candidates.max() ?? configuration.model.dimension)
         let firstSeed = configuration.options.seed
+        guard firstSeed <= UInt64.max - UInt64(seeds - 1) else { throw ValidationError("--seed is too large for --seeds \(seeds)") }
         let directory = output ?? "runs/compare-\(configuration.model.kind.rawValue)-seed\(firstSeed)" + (seeds > 1 ? "-x\(seeds)" : "")
         guard seeds > 1 else {
             print(try compare(store: store, configuration: configuration, directory: directory).text, terminator: "")

@@ -99,7 +99,11 @@ struct ComparisonSummary: Encodable {
     /// seed's value, each seed's difference from the first row, mean logloss and parameters.
     func markdown() -> String {
         let reference = methods.first?.embeddingParams.mean ?? 1
-        let signed = { (value: Double) in (value >= 0 ? "+" : "") + ProgressBar.fixed(value, 4) }
+        // Rounded to 4 places, with no "-0.0000" for a difference smaller than 0.00005.
+        let signed = { (value: Double) in
+            let rounded = (value * 10_000).rounded() / 10_000
+            return (rounded >= 0 ? "+" : "") + ProgressBar.fixed(rounded == 0 ? 0 : rounded, 4)
+        }
         var lines = ["\(model) on \(dataset), seeds \(seeds.map(String.init).joined(separator: ", ")): mean and standard deviation over the seeds",
                      "",
                      "| method | test AUC | per seed | minus \(methods.first?.method ?? "the first row"), per seed | test logloss | embedding params (mean) | of FDE |",

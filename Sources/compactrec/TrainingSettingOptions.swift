@@ -12,10 +12,10 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: deepfm).")
     var model: ModelKind?
 
-    @Option(help: "Embedding method: plain (one n x d table per field) or mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference) (default: plain).")
+    @Option(help: "Embedding method: plain (one n x d table per field) or mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference; with --dims, a map to each field's width) (default: plain).")
     var embedding: ModelFactory.EmbeddingMethod?
 
-    @Option(help: "MLET's inner width k, at least --dim, or with --dims at least the widest field (default: 64).")
+    @Option(help: "MLET's inner width k, at least the width it trains towards (--dim, or the field's width in --dims) (default: 64).")
     var innerDim: Int?
 
     @Option(help: ArgumentHelp("MLET's per-field inner widths: a YAML/JSON mapping of field name to k; other fields take --inner-dim.", valueName: "file"))
@@ -140,13 +140,17 @@ struct TrainingSettingOptions: ParsableArguments {
                 throw ValidationError("--inner-dim and --inner-dims are MLET's; add --embedding mlet")
             }
         case .mlet:
-            let narrowest = modelConfiguration.fieldDimensions?.max() ?? modelConfiguration.dimension
-            try check(innerWidth >= narrowest, modelConfiguration.fieldDimensions == nil
-                      ? "inner_dim (\(innerWidth)) must be at least dim (\(narrowest))"
-                      : "inner_dim (\(innerWidth)) must be at least the widest field in dims (\(narrowest))")
-            modelConfiguration.innerDimensions = try Self.fieldWidths(option: innerDims, file: file?.innerDims, source: source,
-                                                                      fields: fields, defaultWidth: innerWidth)
+            let inner = try Self.fieldWidths(option: innerDims, file: file?.innerDims, source: source,
+                                             fields: fields, defaultWidth: innerWidth)
                 ?? fields.map { _ in innerWidth }
+            // Each field's inner width k must reach the width it is trained towards.
+            let targets = modelConfiguration.fieldDimensions ?? fields.map { _ in modelConfiguration.dimension }
+            if let f = fields.indices.first(where: { inner[$0] < targets[$0] }) {
+                let target = modelConfiguration.fieldDimensions == nil ? "--dim (\(targets[f]))" : "its width in --dims (\(targets[f]))"
+                try check(false, "MLET's inner width of \(fields[f]) (\(inner[f])) is below \(target): "
+                          + "raise --inner-dim, or give \(fields[f]) a wider one in --inner-dims")
+            }
+            modelConfiguration.innerDimensions = inner
         }
         var options = TrainingOptions()
         options.batchSize = batchSize ?? file?.batchSize ?? options.batchSize

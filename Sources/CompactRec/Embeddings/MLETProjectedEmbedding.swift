@@ -16,8 +16,9 @@
 /// Initialisation: rows N(0, standardDeviation^2), inner maps N(0, 1/k), projections
 /// N(0, 1/d_f): the vectors start with the per-entry variance of a plain table of width d.
 public final class MLETProjectedEmbedding: EmbeddingLayer {
-    /// The wide tables (width k per field) with, per field, the product map k -> d.
-    public let product: ProjectedEmbedding
+    /// The wide tables (width k per field) with, per field, the product map k -> d, which
+    /// `forward` sets from the two factors (so it is stale after an optimizer step until then).
+    let product: ProjectedEmbedding
     /// Per field, MLET's k x d_f inner map, or nil where k = d_f.
     public let innerMaps: [DenseParameter?]
     /// Per field, the d_f x d projection to the common width, or nil where d_f = d.

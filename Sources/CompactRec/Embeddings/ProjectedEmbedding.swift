@@ -8,7 +8,8 @@
 /// - Mixed dimensions and AutoDim's retraining: k < d for some fields, where an interaction
 ///   (FM, DeepFM's FM part, DLRM's dot products) needs equal widths. A small table plus its
 ///   projection is what keeps these models small, so inference keeps the projection.
-/// - A field whose k equals d keeps its rows as they are, with no projection.
+/// - A field whose k equals d keeps its rows as they are, with no projection (unless built with
+///   `projecting:` for `MLETProjectedEmbedding`, which sets such a map itself).
 ///
 /// Initialisation: rows N(0, standardDeviation^2), as a plain table's; projection entries
 /// N(0, 1/k). Each output entry is then a sum of k products with variance
@@ -17,7 +18,7 @@
 public final class ProjectedEmbedding: EmbeddingLayer {
     /// The per-field tables (width k each) and their gathering.
     public let rows: FullEmbedding
-    /// Per field: the k x d projection, or nil where k = d.
+    /// Per field: the k x d projection, or nil where the field has none (k = d).
     public let projections: [DenseParameter?]
     /// The common output width d.
     public let dimension: Int

@@ -15,7 +15,7 @@ import Testing
 
     /// Both models give the same logits (within 1e-5) on the first 1,024 test rows, and the
     /// logits vary (the comparison is not between constants).
-    static func expectSamePredictions(_ trained: any CTRModel, _ inferred: any CTRModel, store: ColumnStore) throws {
+    static func expectSamePredictions(_ trained: any CTRModel, _ inferred: any CTRModel, store: ColumnStore) {
         var loader = BatchLoader(store: store, part: .test, batchSize: 1024)
         var batch = Batch(schema: store.schema)
         let loaded = loader.next(into: &batch)
@@ -54,7 +54,7 @@ import Testing
         #expect(report.trainingEmbeddingParameters == model.embeddingParameterCount)
         #expect(model.embeddingParameterCount > 8 * folded.embeddingParameterCount, "k = 32 trains 8x wider tables plus the maps")
 
-        try Self.expectSamePredictions(model, folded, store: store)
+        Self.expectSamePredictions(model, folded, store: store)
 
         // Byte for byte the file of a plain model of width d with the same header.
         let plain = try ModelFactory.make(plainConfiguration, store: store, seed: 9)
@@ -159,7 +159,7 @@ import Testing
         #expect(report.embeddingParameters == form.embeddingParameterCount)
         #expect(model.embeddingParameterCount > 3 * form.embeddingParameterCount, "k = 16 trains wider tables")
 
-        try Self.expectSamePredictions(model, served, store: store)
+        Self.expectSamePredictions(model, served, store: store)
     }
 
     /// The two factors start so that their product has a plain table's scale (the expected
@@ -181,16 +181,27 @@ import Testing
 
     /// The per-distinct-row path (the default for single-valued fields) computes what the
     /// per-batch-row path (gradient-checked in ModelGradientTests) does: vectors, projection
-    /// gradients and table row gradients, with repeated ids and a field with k = d.
-    @Test func distinctRowPathEqualsBatchRowPath() throws {
-        func layer() -> ProjectedEmbedding {
+    /// gradients and table row gradients, with repeated ids and a field with k = d; also through
+    /// `MLETProjectedEmbedding`'s two factors per field (inner map and projection, a projection
+    /// only, an inner map only).
+    @Test(arguments: [false, true])
+    func distinctRowPathEqualsBatchRowPath(fieldWidths: Bool) throws {
+        func layer(distinctRows: Bool) -> any EmbeddingLayer {
             var random = SeededRandom(seed: 21)
-            return ProjectedEmbedding(cardinalities: [50, 7, 300], widths: [16, 4, 24], dimension: 4, categoricalCount: 3,
-                                      names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
+            if fieldWidths {
+                let layer = MLETProjectedEmbedding(cardinalities: [50, 7, 300], innerWidths: [16, 2, 24], widths: [2, 2, 4], dimension: 4,
+                                                   categoricalCount: 3, names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
+                #expect(layer.product.worksPerDistinctRow)
+                layer.product.worksPerDistinctRow = distinctRows
+                return layer
+            }
+            let layer = ProjectedEmbedding(cardinalities: [50, 7, 300], widths: [16, 4, 24], dimension: 4, categoricalCount: 3,
+                                           names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
+            #expect(layer.worksPerDistinctRow)
+            layer.worksPerDistinctRow = distinctRows
+            return layer
         }
-        let (fast, reference) = (layer(), layer())
-        reference.worksPerDistinctRow = false
-        #expect(fast.worksPerDistinctRow)
+        let (fast, reference) = (layer(distinctRows: true), layer(distinctRows: false))
         var random = SeededRandom(seed: 5)
         let size = 64
         // Few distinct ids (a tenth of the table on even entries), so rows repeat.
