@@ -37,7 +37,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "Repeat the whole comparison with this many seeds (--seed, --seed + 1, ...) and report each method's mean and spread (default: 1).")
     var seeds = 1
 
-    @Option(help: "Directory for every run and the table (default: runs/compare-<model>-seed<seed>).")
+    @Option(help: "Directory for every run and the table (default: runs/compare-<model>-seed<seed>, with -x<N> for --seeds N).")
     var output: String?
 
     @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside AutoDim's choice.", valueName: "file"))
