@@ -10,6 +10,13 @@ let cpuSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 let cpuSettings: [SwiftSetting] = []
 #endif
 
+// The package's own library targets are compiled testable in every configuration, so the test
+// command (`swift test -c release --disable-testable-imports`) reuses every module that
+// `swift run -c release compactrec` built: asking SwiftPM for testability instead
+// (`-Xswiftc -enable-testing`, or testable imports in release) recompiles every dependency,
+// SwiftNIO and Hummingbird included, a second time (docs/ARCHITECTURE.md, "Builds").
+let librarySettings: [SwiftSetting] = cpuSettings + [.unsafeFlags(["-enable-testing"])]
+
 let package = Package(
     name: "CompactRec",
     platforms: [.macOS(.v13)],
@@ -26,14 +33,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "CompactRecShims"),
         .target(
             name: "CompactRec",
             dependencies: ["CompactRecShims", .product(name: "Yams", package: "Yams")],
-            swiftSettings: cpuSettings
+            swiftSettings: librarySettings
         ),
         .target(
             name: "CompactRecServer",
@@ -44,7 +50,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: cpuSettings
+            swiftSettings: librarySettings
         ),
         .executableTarget(
             name: "compactrec",
@@ -61,7 +67,7 @@ let package = Package(
             name: "CompactRecTestSupport",
             dependencies: ["CompactRec"],
             path: "Tests/CompactRecTestSupport",
-            swiftSettings: cpuSettings
+            swiftSettings: librarySettings
         ),
         .testTarget(
             name: "CompactRecTests",
@@ -76,9 +82,7 @@ let package = Package(
                 "CompactRec",
                 "CompactRecServer",
                 "CompactRecTestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: cpuSettings

@@ -167,7 +167,7 @@ struct TrainBenchCommand: ParsableCommand {
         let sorted = runs.sorted()
         let median = (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
         let parameterBytes = model.totalParameterCount * MemoryLayout<Float>.stride
-        let stateBytes = (step.sparseOptimizer.stateCount + step.denseOptimizer.stateCount) * MemoryLayout<Float>.stride
+        let stateBytes = (step.step.sparseOptimizer.stateCount + step.step.denseOptimizer.stateCount) * MemoryLayout<Float>.stride
         return TrainBenchRecord(
             model: kind.rawValue, dimension: dim, innerDimension: innerDim, batch: batch, threads: threads,
             data: dataset ?? "synthetic", embeddingRows: model.embedding.tables.reduce(0) { $0 + $1.rows },
@@ -409,70 +409,28 @@ final class TrainBenchPhases {
     }
 }
 
-/// One training step as `Trainer.trainStep` takes it, with the optimizers `Trainer` makes from
-/// the default `TrainingOptions` (lazy Adam for tables, Adam for dense parameters).
+/// One training step exactly as the trainer takes it (`TrainingStep`, with the optimizers the
+/// default `TrainingOptions` give: lazy Adam for tables, Adam for dense parameters), timed.
 final class TrainBenchStep {
-    let model: any CTRModel
-    let tables: [EmbeddingTable]
-    let parameters: [DenseParameter]
-    let sparseOptimizer: SparseOptimizer
-    let denseOptimizer: DenseOptimizer
-    let loss = SigmoidCrossEntropy()
+    let step: TrainingStep
+    private var steps = 0
 
     init(model: any CTRModel, threads: Int) {
-        let options = TrainingOptions()
-        self.model = model
-        tables = model.sparseTables
-        parameters = model.denseParameters
-        sparseOptimizer = SparseOptimizer(rule: options.sparseRule, tables: tables,
-                                          learningRate: options.embeddingLearningRate ?? options.learningRate, l2: options.embeddingL2)
-        denseOptimizer = DenseOptimizer(rule: options.denseRule, parameters: parameters, learningRate: options.learningRate)
-        model.useThreads(threads)
-        // What the models' useThreads does not reach (yet): the embedding layers and optimizers.
-        sparseOptimizer.threads = threads
-        denseOptimizer.threads = threads
-        for embedding in Self.fullEmbeddings(of: model) { embedding.threads = threads }
-    }
-
-    /// The model's plain embedding layers: its embedding and its first-order weights.
-    static func fullEmbeddings(of model: any CTRModel) -> [FullEmbedding] {
-        let linear: FirstOrderTerm? = switch model {
-        case let m as LogisticRegression: m.linear
-        case let m as FactorizationMachine: m.linear
-        case let m as WideAndDeep: m.linear
-        case let m as DeepFM: m.linear
-        default: nil
-        }
-        return ([model.embedding as? FullEmbedding, linear?.weights].compactMap { $0 }).reduce(into: []) { list, embedding in
-            if !list.contains(where: { $0 === embedding }) { list.append(embedding) }
-        }
+        var options = TrainingOptions()
+        options.threads = threads
+        step = TrainingStep(model: model, options: options)
     }
 
     /// One step on `batch`; returns its loss. With `phases`, adds each phase's time to it.
     func run(_ batch: Batch, phases: TrainBenchPhases?) throws -> Float {
+        steps += 1
+        guard let phases else { return try step.run(on: batch, step: steps) }
         var clock = DispatchTime.now().uptimeNanoseconds
-        func lap(_ phase: Int) {
-            guard let phases else { return }
+        return try step.run(on: batch, step: steps) { phase in
             let now = DispatchTime.now().uptimeNanoseconds
-            phases.seconds[phase].append(Double(now - clock) / 1e9)
+            phases.seconds[phase.rawValue].append(Double(now - clock) / 1e9)
             clock = now
         }
-        let logits = model.forward(batch, training: true)
-        lap(0)
-        let value = loss.loss(logits: logits, labels: batch.labels)
-        guard value.isFinite else { throw ValidationError("the training loss became \(value)") }
-        let gradient = loss.gradient(logits: logits, labels: batch.labels)
-        lap(1)
-        for table in tables { table.zeroGradient() }
-        for parameter in parameters { parameter.zeroGradient() }
-        lap(2)
-        model.backward(gradient, batch: batch)
-        lap(3)
-        sparseOptimizer.apply(to: tables)
-        lap(4)
-        denseOptimizer.apply(to: parameters)
-        lap(5)
-        return value
     }
 
     /// FLOPs per sample of a training step's matrix products: each weight matrix (a parameter

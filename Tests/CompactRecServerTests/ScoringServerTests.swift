@@ -1,15 +1,13 @@
-import AsyncHTTPClient
 import CompactRec
 import CompactRecTestSupport
 import Foundation
 import Logging
-import NIOCore
 import ServiceLifecycle
 import Testing
 @testable import CompactRecServer
 
 /// The scoring server over real HTTP: started on an ephemeral port (readiness from the server's
-/// own signal), queried with AsyncHTTPClient, stopped gracefully.
+/// own signal), queried with `HTTPTestClient`, stopped gracefully.
 @Suite struct ScoringServerTests {
     @Test func scoresOverHTTPEqualPredictAndBadRequestsGet4xx() async throws {
         let trained = try TrainedModel(TrainedModel.deepFM, rows: 5000)
@@ -27,11 +25,11 @@ import Testing
         let server = ScoringServer(predictor: predictor, modelPath: trained.modelPath,
                                    configuration: .init(host: "127.0.0.1", port: 0, maxRows: 100, maxBodyBytes: 64 << 10),
                                    logger: Logger(label: "test.serve"))
-        try await Self.running(server) { base in
-            let health = try await Self.request(base + "/health")
+        try await Self.running(server) { port in
+            let health = try await Self.request(port, "/health")
             #expect(health.status == 200 && health.body == #"{"status":"ok"}"#)
 
-            let model = try await Self.request(base + "/v1/model")
+            let model = try await Self.request(port, "/v1/model")
             #expect(model.status == 200)
             let description = try #require(try JSONSerialization.jsonObject(with: Data(model.body.utf8)) as? [String: Any])
             #expect(description["embedding_parameters"] as? Int == embeddingParameters)
@@ -39,13 +37,13 @@ import Testing
             #expect(description["max_rows"] as? Int == 100)
 
             // One row, then 100, then many at once: the scores `predict` wrote.
-            let one = try await Self.scores(base, TrainedModel.requestBody([rows[0]]))
+            let one = try await Self.scores(port, TrainedModel.requestBody([rows[0]]))
             #expect(one.count == 1 && abs(one[0] - predicted[0]) <= 1e-6)
-            let hundred = try await Self.scores(base, TrainedModel.requestBody(rows))
+            let hundred = try await Self.scores(port, TrainedModel.requestBody(rows))
             let worst = zip(hundred, predicted).map { abs($0 - $1) }.max() ?? .infinity
             #expect(hundred.count == 100 && worst <= 1e-6, "largest difference \(worst)")
             try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
-                for i in 0..<16 { group.addTask { (i, try await Self.scores(base, TrainedModel.requestBody([rows[i]]))) } }
+                for i in 0..<16 { group.addTask { (i, try await Self.scores(port, TrainedModel.requestBody([rows[i]]))) } }
                 for try await (i, scores) in group { #expect(scores.count == 1 && abs(scores[0] - predicted[i]) <= 1e-6) }
             }
 
@@ -63,20 +61,20 @@ import Testing
                 (#"{"rows": [], "pad": ""#+String(repeating: " ", count: 70_000)+#""}"#, 413, "larger than 65536 bytes"),
             ]
             for (body, status, message) in refusals {
-                let response = try await Self.request(base + "/v1/predict", body: body)
+                let response = try await Self.request(port, "/v1/predict", body: body)
                 #expect(response.status == status, "\(body.prefix(40)): \(response.body)")
                 let error = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: [String: String]]
                 #expect(error?["error"]?["message"]?.contains(message) == true, "\(body.prefix(40)): \(response.body)")
             }
-            #expect(try await Self.request(base + "/v1/nothing").status == 404)
-            #expect(try await Self.scores(base, #"{"rows": []}"#).isEmpty)
-            #expect(try await Self.scores(base, TrainedModel.requestBody([rows[0]])) == one)
+            #expect(try await Self.request(port, "/v1/nothing").status == 404)
+            #expect(try await Self.scores(port, #"{"rows": []}"#).isEmpty)
+            #expect(try await Self.scores(port, TrainedModel.requestBody([rows[0]])) == one)
         }
     }
 
     /// Runs `server` on an ephemeral port for `body`, then shuts it down gracefully and checks
     /// that it stopped.
-    static func running(_ server: ScoringServer, _ body: @escaping @Sendable (String) async throws -> Void) async throws {
+    static func running(_ server: ScoringServer, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let (ports, readiness) = AsyncStream.makeStream(of: Int.self)
         let application = try server.application { port in readiness.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [], logger: server.logger))
@@ -86,7 +84,7 @@ import Testing
             let port = try #require(await iterator.next())
             #expect(port > 0)
             do {
-                try await body("http://127.0.0.1:\(port)")
+                try await body(port)
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -94,28 +92,18 @@ import Testing
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             // Stopped: a new connection is refused.
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            await #expect(throws: (any Error).self) { _ = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5)) }
-            try await client.shutdown()
+            #expect(!HTTPTestClient.accepts(port: port))
         }
     }
 
-    /// Status and body of a GET (or, with a body, a POST).
-    static func request(_ url: String, body: String? = nil) async throws -> (status: Int, body: String) {
-        var request = HTTPClientRequest(url: url)
-        if let body {
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 22)
-        return (Int(response.status.code), String(buffer: bytes))
+    /// Status and body of a GET to `path` (or, with a body, a POST) on the server at `port`.
+    static func request(_ port: Int, _ path: String, body: String? = nil) async throws -> (status: Int, body: String) {
+        try await HTTPTestClient.request(port: port, path: path, body: body)
     }
 
     /// The scores of a 200 response to `body`.
-    static func scores(_ base: String, _ body: String) async throws -> [Float] {
-        let response = try await request(base + "/v1/predict", body: body)
+    static func scores(_ port: Int, _ body: String) async throws -> [Float] {
+        let response = try await request(port, "/v1/predict", body: body)
         #expect(response.status == 200, "\(response.body)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
         return try #require(object["scores"] as? [Double]).map { Float($0) }

@@ -1,5 +1,6 @@
 import CompactRecShims
 import Dispatch
+import Synchronization
 
 /// Runs independent work items on the machine's cores.
 ///
@@ -16,11 +17,13 @@ public enum Parallel {
             return
         }
         if count <= threads {
+            noteRegion(workers: count)
             DispatchQueue.concurrentPerform(iterations: count, execute: body)
             return
         }
         // Static contiguous assignment: item i goes to worker i * threads / count, so results
         // never depend on scheduling.
+        noteRegion(workers: threads)
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
             let start = worker * count / threads
             let end = (worker + 1) * count / threads
@@ -39,6 +42,7 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
+        noteRegion(workers: workers)
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { buffer in
             guard let counter = buffer.baseAddress else { return }
             counter.initialize(to: 0)
@@ -62,6 +66,43 @@ public enum Parallel {
 
     /// The number of cores to use by default.
     public static var defaultThreads: Int { max(1, ProcessInfoShim.activeProcessorCount) }
+
+    /// Runs `body` and returns the most worker threads any parallel region it started used (1
+    /// when every region ran inline): how a test proves that a thread setting reaches every
+    /// region (optimizers, embedding gathers and scatters, dense kernels, evaluation). Regions
+    /// are attributed through a task-local value, so tests running concurrently in other tasks
+    /// do not count.
+    public static func recordingWidestRegion<R>(_ body: () throws -> R) rethrows -> (result: R, widest: Int) {
+        let recorder = RegionRecorder()
+        let result = try $regionRecorder.withValue(recorder) { try body() }
+        return (result, recorder.widest)
+    }
+
+    /// The recorder of the task that runs a region, if any.
+    @TaskLocal private static var regionRecorder: RegionRecorder?
+
+    /// Records a region of `workers` threads (a task-local read and, while recording, one
+    /// atomic max per region: regions are tens of microseconds at least, so this costs nothing
+    /// measurable).
+    private static func noteRegion(workers: Int) {
+        regionRecorder?.note(workers: workers)
+    }
+}
+
+/// The widest parallel region seen while it was the current task's recorder.
+private final class RegionRecorder: Sendable {
+    private let workers = Atomic<Int>(1)
+
+    var widest: Int { workers.load(ordering: .relaxed) }
+
+    func note(workers count: Int) {
+        var seen = workers.load(ordering: .relaxed)
+        while count > seen {
+            let (exchanged, original) = workers.compareExchange(expected: seen, desired: count, ordering: .relaxed)
+            if exchanged { return }
+            seen = original
+        }
+    }
 }
 
 /// A value that the `@Sendable` bodies of `Parallel` may capture although its type is not

@@ -100,9 +100,8 @@ public final class DimensionSearch {
     public let options: TrainingOptions
     /// Search settings.
     public let searchOptions: DimensionSearchOptions
-    private let sparseOptimizer: SparseOptimizer
-    private let denseOptimizer: DenseOptimizer
-    private let loss = SigmoidCrossEntropy()
+    /// The weights' step (its optimizers run on `options.threads` too).
+    private let trainingStep: TrainingStep
 
     /// A search for a `configuration.kind` model (its `dimension` becomes the largest candidate).
     public init(configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions,
@@ -136,10 +135,7 @@ public final class DimensionSearch {
         self.store = store
         self.options = options
         self.searchOptions = searchOptions
-        sparseOptimizer = SparseOptimizer(rule: options.sparseRule, tables: model.sparseTables,
-                                          learningRate: options.embeddingLearningRate ?? options.learningRate, l2: options.embeddingL2)
-        denseOptimizer = DenseOptimizer(rule: options.denseRule, parameters: model.denseParameters, learningRate: options.learningRate)
-        model.useThreads(options.threads)
+        trainingStep = TrainingStep(model: model, options: options)
     }
 
     /// Runs the search for `options.epochs` epochs of the training rows; `progress` is called
@@ -166,7 +162,7 @@ public final class DimensionSearch {
         var history = [snapshot(samples: 0)]
         for epoch in 1...epochs {
             trainBatches.startEpoch(epoch)
-            (denseOptimizer.learningRate, sparseOptimizer.learningRate) = options.learningRates(epoch: epoch)
+            trainingStep.setLearningRates(options.learningRates(epoch: epoch))
             var rowsDone = 0
             while trainBatches.next(into: &batch) {
                 let started = monotonicSeconds()
@@ -183,27 +179,24 @@ public final class DimensionSearch {
                 let value: Float
                 if biLevel && searchOptions.secondOrder && searchesArchitecture {
                     // DARTS order: the architecture step at the current weights, then the weights.
-                    _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: loss, trainBatch: batch,
+                    _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: trainingStep.loss, trainBatch: batch,
                                                             validationBatch: validationBatch,
-                                                            virtualStep: searchOptions.virtualStep ?? denseOptimizer.learningRate, step: steps)
+                                                            virtualStep: searchOptions.virtualStep ?? trainingStep.denseOptimizer.learningRate,
+                                                            step: steps)
                     updateArchitecture()
                     embedding.accumulatesArchitectureGradient = false
-                    value = try model.computeGradients(on: batch, loss: loss, step: steps)
-                    sparseOptimizer.apply(to: model.sparseTables)
-                    denseOptimizer.apply(to: model.denseParameters)
+                    value = try trainingStep.run(on: batch, step: steps)
                 } else {
                     // Weights (and, one-level, the architecture) on the training batch.
                     embedding.accumulatesArchitectureGradient = !biLevel && searchesArchitecture
                     embedding.architecture.zeroGradient()
-                    value = try model.computeGradients(on: batch, loss: loss, step: steps)
-                    sparseOptimizer.apply(to: model.sparseTables)
-                    denseOptimizer.apply(to: model.denseParameters)
+                    value = try trainingStep.run(on: batch, step: steps)
                     if biLevel && searchesArchitecture {
                         // The architecture on a validation batch, at the weights just updated.
                         embedding.accumulatesArchitectureGradient = true
                         requireWeightGradients(false)
                         defer { requireWeightGradients(true) }
-                        _ = try model.computeGradients(on: validationBatch, loss: loss, step: steps)
+                        _ = try trainingStep.computeGradients(on: validationBatch, step: steps)
                     }
                     if searchesArchitecture { updateArchitecture() }
                 }

@@ -15,9 +15,10 @@ public final class Trainer {
     public let store: ColumnStore
     /// The settings.
     public let options: TrainingOptions
-    let sparseOptimizer: SparseOptimizer
-    let denseOptimizer: DenseOptimizer
-    let loss = SigmoidCrossEntropy()
+    /// The step every batch takes (its optimizers run on `options.threads` too).
+    let trainingStep: TrainingStep
+    var sparseOptimizer: SparseOptimizer { trainingStep.sparseOptimizer }
+    var denseOptimizer: DenseOptimizer { trainingStep.denseOptimizer }
     /// Where training is.
     public internal(set) var cursor = TrainerCursor()
     var step: Int { cursor.step }
@@ -29,20 +30,14 @@ public final class Trainer {
         modelConfiguration = configuration
         self.store = store
         self.options = options
-        sparseOptimizer = SparseOptimizer(rule: options.sparseRule, tables: model.sparseTables,
-                                          learningRate: options.embeddingLearningRate ?? options.learningRate, l2: options.embeddingL2)
-        denseOptimizer = DenseOptimizer(rule: options.denseRule, parameters: model.denseParameters, learningRate: options.learningRate)
+        trainingStep = TrainingStep(model: model, options: options)
         batch = Batch(schema: store.schema)
-        model.useThreads(options.threads)
     }
 
     /// One optimisation step on `batch`; returns its loss.
     func trainStep(_ batch: Batch) throws(TrainingError) -> Float {
         cursor.step += 1
-        let value = try model.computeGradients(on: batch, loss: loss, step: step)
-        sparseOptimizer.apply(to: model.sparseTables)
-        denseOptimizer.apply(to: model.denseParameters)
-        return value
+        return try trainingStep.run(on: batch, step: step)
     }
 
     /// AUC and logloss of the model being trained on `part`.
@@ -138,7 +133,7 @@ extension Trainer {
         let epochs = max(1, options.epochs)
         training: while !cursor.stoppedEarly && cursor.epoch <= epochs {
             loader.startEpoch(cursor.epoch)
-            (denseOptimizer.learningRate, sparseOptimizer.learningRate) = options.learningRates(epoch: cursor.epoch)
+            trainingStep.setLearningRates(options.learningRates(epoch: cursor.epoch))
             loader.skip(batches: cursor.batchesDone)
             while loader.next(into: &batch) {
                 let started = monotonicSeconds()
