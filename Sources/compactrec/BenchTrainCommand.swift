@@ -439,7 +439,7 @@ final class TrainBenchStep {
     /// reads the data, whose gradient DLRM does not compute.
     static func flopsPerSample(_ model: any CTRModel) -> Double {
         let weights = model.denseParameters.filter { $0.name.hasSuffix(".weight") }
-        let multiplyAdds = 3 * weights.reduce(0) { $0 + $1.value.count } - (model is DLRM ? weights.first?.value.count ?? 0 : 0)
+        let multiplyAdds = 3 * weights.reduce(0) { $0 + $1.value.count } - (weights.first.map { $0.name.hasPrefix("bottom_mlp") ? $0.value.count : 0 } ?? 0)
         return 2 * Double(multiplyAdds)
     }
 }

@@ -92,10 +92,11 @@ def logits(t, config, dense, categorical, multi):
     if "mlp" in config["mlps"]:
         z += mlp(np.concatenate(vectors + [dense], 1), config["mlps"]["mlp"], t)[:, 0]
     if config["interaction"] == "dot":
-        x = mlp(dense, config["mlps"]["bottom_mlp"], t)
-        vs = [x] + vectors
+        # No bottom MLP when the data has no dense features: the fields' dots alone.
+        head = [mlp(dense, config["mlps"]["bottom_mlp"], t)] if "bottom_mlp" in config["mlps"] else []
+        vs = head + vectors
         pairs = [(vs[i] * vs[j]).sum(1) for i in range(len(vs)) for j in range(i)]
-        z = mlp(np.concatenate([x, np.stack(pairs, 1)], 1), config["mlps"]["top_mlp"], t)[:, 0]
+        z = mlp(np.concatenate(head + [np.stack(pairs, 1)], 1), config["mlps"]["top_mlp"], t)[:, 0]
     return z
 
 

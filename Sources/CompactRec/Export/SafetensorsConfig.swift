@@ -21,7 +21,8 @@ struct SafetensorsConfig: Encodable {
     var firstOrder: FirstOrder?
     var mlps: [String: [Layer]] = [:]
     /// DLRM's interaction: the dot products `<v_i, v_j>` for `i` in `0..<n`, `j` in `0..<i`,
-    /// over the bottom MLP's vector then the fields' vectors.
+    /// over the bottom MLP's vector (absent, with `bottom_mlp`, when the data has no dense
+    /// features) then the fields' vectors.
     var interaction: String
 
     struct Preprocessing: Encodable {

@@ -161,7 +161,7 @@ public enum SafetensorsExport {
         switch model {
         case let model as WideAndDeep: [("mlp", model.deep.mlp)]
         case let model as DeepFM: [("mlp", model.deep.mlp)]
-        case let model as DLRM: [("bottom_mlp", model.bottom), ("top_mlp", model.top)]
+        case let model as DLRM: (model.bottom.map { [("bottom_mlp", $0)] } ?? []) + [("top_mlp", model.top)]
         default: []
         }
     }

@@ -94,8 +94,9 @@ public enum ModelFactory {
         case .deepfm:
             return DeepFM(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
         case .dlrm:
-            guard !schema.dense.isEmpty else {
-                throw .invalidOption("DLRM's bottom MLP reads dense features, and \(source) has none; use --model deepfm or wd")
+            guard embedding.outputDimensions.count + (schema.dense.isEmpty ? 0 : 1) >= 2 else {
+                throw .invalidOption("DLRM's interaction takes dot products of pairs of vectors, and \(source) has "
+                                     + "one embedded field and no dense features; use --model fm, wd or deepfm")
             }
             return DLRM(schema: schema, embedding: embedding, configuration: configuration, random: &random)
         }

@@ -3,7 +3,7 @@ import Testing
 @testable import CompactRec
 
 @Suite struct ModelFactoryTests {
-    @Test func buildsEveryModelSizedFromTheDatasetAndRefusesDLRMWithoutDenseFields() throws {
+    @Test func buildsEveryModelSizedFromTheDatasetAndDLRMWithoutDenseFields() throws {
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let format = try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml"))
@@ -28,17 +28,24 @@ import Testing
             if let deepFM = model as? DeepFM {
                 #expect(deepFM.deep.mlp.threads == 2 && deepFM.interaction.threads == 2)
             }
-            if let dlrm = model as? DLRM { #expect(dlrm.top.threads == 2 && dlrm.bottom.threads == 2) }
+            if let dlrm = model as? DLRM { #expect(dlrm.top.threads == 2 && dlrm.bottom?.threads == 2) }
             let logits = model.forward(batch, training: false)
             #expect(logits.rows == batch.size && logits.columns == 1)
             let finite = logits.values.allSatisfy { $0.isFinite }
             #expect(finite)
         }
-        let noDense = TestData.write("label: y\ncategorical: [c]\n", to: "s.yaml", in: directory)
-        let data = TestData.write("y,c\n1,a\n0,b\n", to: "d.csv", in: directory)
+        // Without dense features DLRM has no bottom MLP and dots the fields alone; with one
+        // field there is no pair to dot.
+        let noDense = TestData.write("label: y\ncategorical: [c, e]\n", to: "s.yaml", in: directory)
+        let data = TestData.write("y,c,e\n1,a,x\n0,b,y\n1,a,y\n", to: "d.csv", in: directory)
         _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: noDense), formatName: "schema", inputs: [data], output: directory + "/nd")
         let noDenseStore = try ColumnStore(directory: directory + "/nd")
-        #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .dlrm), store: noDenseStore, seed: 1) }
-            throws: { error in (error as? DataError)?.errorDescription?.contains("has none") == true }
+        let dlrm = try #require(try ModelFactory.make(ModelConfiguration(kind: .dlrm, dimension: 4), store: noDenseStore, seed: 1) as? DLRM)
+        #expect(dlrm.bottom == nil && dlrm.interaction.fields == 2 && dlrm.top.inputs == 1)
+        let oneField = TestData.write("label: y\ncategorical: [c]\n", to: "s1.yaml", in: directory)
+        _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: oneField), formatName: "schema", inputs: [data], output: directory + "/one")
+        let oneFieldStore = try ColumnStore(directory: directory + "/one")
+        #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .dlrm), store: oneFieldStore, seed: 1) }
+            throws: { error in (error as? DataError)?.errorDescription?.contains("one embedded field and no dense features") == true }
     }
 }
