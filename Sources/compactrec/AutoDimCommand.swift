@@ -18,6 +18,9 @@ struct AutoDimCommand: AsyncParsableCommand {
             (k = --inner-dim) and a map to its chosen width, multiplied out at the end: the \
             retrained model has the chosen widths' size (see train --help). --json prints the \
             retrained model's test metrics with train's keys, plus dims.
+
+            Both stages are run directories with checkpoints: --resume continues whichever stage \
+            was stopped (a finished search is read back, not repeated); --force starts both over.
             """
     )
 
@@ -39,10 +42,19 @@ struct AutoDimCommand: AsyncParsableCommand {
     @Flag(help: "Print the retrained model's test metrics and the dims as one JSON object.")
     var json = false
 
+    @Flag(help: "Continue a stopped autodim in --output: the search from its checkpoint, then the retraining from its own.")
+    var resume = false
+
+    @Flag(help: "Start over in --output (deletes the previous search's and retraining's checkpoints, logs and reports).")
+    var force = false
+
     @Flag(help: "No progress bars.")
     var quiet = false
 
-    func validate() throws { try settings.validateRanges() }
+    func validate() throws {
+        guard !(resume && force) else { throw ValidationError("--resume continues a run and --force deletes it: give one") }
+        try settings.validateRanges()
+    }
 
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
@@ -53,12 +65,13 @@ struct AutoDimCommand: AsyncParsableCommand {
         let searchOptions = try search.resolve()
         try DimensionRetraining.checkBeforeSearching(configuration, width: searchOptions.candidates.max() ?? configuration.model.dimension)
         let directory = output ?? "runs/autodim-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
+        let start: TrainingRun.Start = force ? .replace : resume ? .resumeIfPresent : .new
         let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions,
-                                                           quiet: quiet || json).run(writingTo: directory + "/search")
+                                                           quiet: quiet || json, start: start).run(writingTo: directory + "/search")
         if !json { print(DimensionSearchFiles.table(found, truth: try DimensionSearchSession.truth(path: truth)), terminator: "") }
         let outcome = try DimensionRetraining.train(store: store, configuration: configuration, widths: found.widths,
                                                     width: found.candidates.max() ?? configuration.model.dimension,
-                                                    directory: directory + "/retrain", quiet: quiet || json,
+                                                    directory: directory + "/retrain", quiet: quiet || json, start: start,
                                                     initialize: warmStart ? { WarmStart.copy(from: searcher, into: $0) } : nil)
         if json {
             print(try jsonString(AutoDimResult(result: outcome.result, dims: Dictionary(uniqueKeysWithValues: zip(found.fields, found.widths)),
@@ -89,11 +102,13 @@ enum DimensionRetraining {
     }
 
     /// Trains `configuration`'s model with `widths` (projected to `width` where the model needs
-    /// equal widths) into `directory`, starting over if a previous run is there. With MLET
-    /// embeddings (`configuration.embedding`), each field trains as a table of its inner width
-    /// and a map to its chosen width, which the model that is kept multiplies out.
+    /// equal widths) into `directory`, started as `start` says (by default over a previous run
+    /// there). With MLET embeddings (`configuration.embedding`), each field trains as a table
+    /// of its inner width and a map to its chosen width, which the model that is kept
+    /// multiplies out.
     static func train(store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
-                      quiet: Bool, initialize: ((any CTRModel) -> Void)? = nil) throws -> TrainingSession.Outcome {
+                      quiet: Bool, start: TrainingRun.Start = .replace,
+                      initialize: ((any CTRModel) -> Void)? = nil) throws -> TrainingSession.Outcome {
         var configuration = configuration
         configuration.model.dimension = width
         configuration.model.fieldDimensions = widths.allSatisfy { $0 == width } ? nil : widths
@@ -101,8 +116,7 @@ enum DimensionRetraining {
             configuration.model.innerDimensions = nil
             configuration.embedding = .plain
         }
-        let run = TrainingRun(directory: directory, configuration: configuration, resume: false)
-        run.removePreviousFiles()
+        let run = TrainingRun(directory: directory, configuration: configuration, start: start)
         return try TrainingSession(run: run, store: store, quiet: quiet, initialize: initialize).train()
     }
 }

@@ -118,13 +118,13 @@ struct CompareCommand: AsyncParsableCommand {
         let fdeSecondsPerEpoch = Double(store.rowIndices(of: .train).count) / max((plainFDE ?? fde).result.samplesPerSecond, 1e-9)
 
         searchOptions.levels = .biLevel
-        let autodim = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet)
+        let autodim = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet, start: .replace)
             .run(writingTo: directory + "/autodim/search").result
         let autodimRun = try DimensionRetraining.train(store: store, configuration: configuration, widths: autodim.widths, width: width,
                                                        directory: directory + "/autodim/retrain", quiet: quiet)
 
         searchOptions.levels = .oneLevel
-        let oneLevel = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet)
+        let oneLevel = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions, quiet: quiet, start: .replace)
             .run(writingTo: directory + "/ad-s/search").result
         let oneLevelRun = try DimensionRetraining.train(store: store, configuration: configuration, widths: oneLevel.widths, width: width,
                                                         directory: directory + "/ad-s/retrain", quiet: quiet)

@@ -19,6 +19,12 @@ struct SearchCommand: AsyncParsableCommand {
             search.json (alpha, the history of softmax(alpha), the settings) and alpha.svg (each \
             field's expected width over the search), and prints the table. The training options \
             (--model, --epochs, --batch-size, --lr, --threads, --seed, ...) are train's.
+
+            The search runs in train's loop, so --output is also a run directory: checkpoint.bin \
+            at every evaluation (the supernet on validation after each epoch) and on Ctrl-C, \
+            metrics.jsonl and report.html. The same command with --resume continues a stopped \
+            search and chooses the same widths with the same alpha as an uninterrupted one (same \
+            --threads); --force starts over.
             """
     )
 
@@ -37,10 +43,19 @@ struct SearchCommand: AsyncParsableCommand {
     @Flag(help: "Print the search result as one JSON object.")
     var json = false
 
+    @Flag(help: "Continue the search in --output from its checkpoint (the same widths and alpha as an uninterrupted search).")
+    var resume = false
+
+    @Flag(help: "Start over in a directory that holds a previous search (deletes its checkpoint, log and report).")
+    var force = false
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
-    func validate() throws { try settings.validateRanges() }
+    func validate() throws {
+        guard !(resume && force) else { throw ValidationError("--resume continues a search and --force deletes it: give one") }
+        try settings.validateRanges()
+    }
 
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
@@ -50,7 +65,8 @@ struct SearchCommand: AsyncParsableCommand {
         }
         let directory = output ?? "runs/search-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         let result = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
-                                                quiet: quiet || json).run(writingTo: directory).result
+                                                quiet: quiet || json, start: force ? .replace : resume ? .resume : .new)
+            .run(writingTo: directory).result
         let projected = configuration.model.kind.needsEqualWidths
         if json {
             print(try jsonString(DimensionSearchSummary(result, directory: directory, projected: projected)))
@@ -64,32 +80,44 @@ struct SearchCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs a search with a progress bar and writes its files.
+/// Runs a search in its run directory (checkpoints, `--resume`, metrics log, report, as
+/// `train`), with a progress bar and Ctrl-C handling, and writes its files.
 struct DimensionSearchSession {
     let store: ColumnStore
     let configuration: RunConfiguration
     let search: DimensionSearchOptions
     let quiet: Bool
+    /// New (refusing a previous search's directory), resumed, or replacing a previous one.
+    var start: TrainingRun.Start = .new
 
-    /// The search's result, its files written into `directory`, and the search itself (its
-    /// trained supernet, for `--warm-start`).
+    /// The search's result, its files written into `directory` beside its checkpoint, metrics
+    /// log and report, and the search itself (its trained supernet, for `--warm-start`).
     func run(writingTo directory: String) throws -> (result: DimensionSearchResult, search: DimensionSearch) {
         let searcher = try DimensionSearch(configuration: configuration.model, store: store, options: configuration.options,
                                            searchOptions: search)
+        var runConfiguration = configuration
+        runConfiguration.search = search
+        let run = TrainingRun(directory: directory, configuration: runConfiguration, start: start)
         let bar = ProgressBar(label: search.levels == .oneLevel ? "search (one-level)" : "search", unit: .items("samples"),
                               enabled: quiet ? false : nil)
         let epochs = configuration.options.epochs
         let result: DimensionSearchResult
         do {
-            result = try searcher.run { progress in
-                bar.update(done: (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone, total: progress.rowsPerEpoch * epochs,
-                           note: "loss \(ProgressBar.fixed(Double(progress.loss), 4))")
+            result = try Interruption.watching { shouldStop in
+                try searcher.run(run: run, progress: { progress in
+                    var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
+                    if let validation = progress.validation { note += ", supernet validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
+                    bar.update(done: (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone, total: progress.rowsPerEpoch * epochs,
+                               note: note)
+                }, shouldStop: shouldStop)
             }
         } catch {
             bar.finish()
+            if FileManager.default.fileExists(atPath: run.metricsLogPath) { TrainingSession.writeReport(for: run) }
             throw error
         }
         bar.finish()
+        TrainingSession.writeReport(for: run)
         try DimensionSearchFiles.write(result, to: directory)
         return (result, searcher)
     }

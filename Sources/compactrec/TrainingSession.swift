@@ -5,6 +5,18 @@ import Synchronization
 /// Set by SIGINT (Ctrl-C) during training: the trainer then saves a checkpoint and stops.
 private let interruptRequested = Atomic<Bool>(false)
 
+/// Ctrl-C during a training loop (`train`, `search`): the loop polls `shouldStop`, saves a
+/// checkpoint and throws `TrainingError.interrupted`, which says how to resume.
+enum Interruption {
+    /// Runs `body` with SIGINT turned into its `shouldStop` answer, restoring the default after.
+    static func watching<T>(_ body: (_ shouldStop: @escaping () -> Bool) throws -> T) rethrows -> T {
+        interruptRequested.store(false, ordering: .relaxed)
+        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
+        defer { signal(SIGINT, SIG_DFL) }
+        return try body { interruptRequested.load(ordering: .relaxed) }
+    }
+}
+
 /// One training run from the command line: builds the model, trains it with a progress bar,
 /// handles Ctrl-C, and writes the run's results and report. Shared by `train` and `demo`.
 struct TrainingSession {
@@ -54,19 +66,18 @@ struct TrainingSession {
         if !run.resume { initialize?(network) }
         let trainer = Trainer(model: network, configuration: configuration.model, store: store, options: configuration.options)
         let bar = ProgressBar(label: "train", unit: .items("samples"), enabled: quiet ? false : nil)
-        interruptRequested.store(false, ordering: .relaxed)
-        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
-        defer { signal(SIGINT, SIG_DFL) }
         let epochs = configuration.options.epochs
         let report: TrainingReport
         do {
-            report = try trainer.fit(run: run, progress: { progress in
-                let total = progress.rowsPerEpoch * epochs
-                let done = (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone
-                var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
-                if let validation = progress.validation { note += ", validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
-                bar.update(done: done, total: total, note: note)
-            }, shouldStop: { interruptRequested.load(ordering: .relaxed) })
+            report = try Interruption.watching { shouldStop in
+                try trainer.fit(run: run, progress: { progress in
+                    let total = progress.rowsPerEpoch * epochs
+                    let done = (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone
+                    var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
+                    if let validation = progress.validation { note += ", validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
+                    bar.update(done: done, total: total, note: note)
+                }, shouldStop: shouldStop)
+            }
         } catch {
             bar.finish()
             writeReport()
@@ -90,9 +101,12 @@ struct TrainingSession {
     }
 
     /// Renders report.html from the metrics log; a failure is a warning, never a lost run.
-    private func writeReport() {
+    private func writeReport() { Self.writeReport(for: run) }
+
+    /// Renders `run`'s report.html; a failure is a warning, never a lost run.
+    static func writeReport(for run: TrainingRun) {
         do {
-            try RunReport.write(html: RunReport.html(log: try RunReport.loadLog(at: run.metricsLogPath)), to: run.reportPath)
+            try RunReport.write(for: run)
         } catch {
             warn("no report written: \(error.localizedDescription)")
         }

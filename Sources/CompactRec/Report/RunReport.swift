@@ -80,6 +80,11 @@ public enum RunReport {
         }
     }
 
+    /// Renders `run`'s metrics log into its `report.html`.
+    public static func write(for run: TrainingRun) throws(RunReportError) {
+        try write(html: html(log: try loadLog(at: run.metricsLogPath)), to: run.reportPath)
+    }
+
     /// Writes `html` to `path` atomically: into a temporary file in the same directory, renamed
     /// over `path` when complete, so a reader never sees half a report. (It reuses the data
     /// generator's atomic writer, which names the temporary file `<path>.tmp-<pid>`.)

@@ -100,6 +100,8 @@ public final class DimensionSearch {
     public let options: TrainingOptions
     /// Search settings.
     public let searchOptions: DimensionSearchOptions
+    /// The supernet's configuration: the model's, at the largest candidate width.
+    public let configuration: ModelConfiguration
     /// The weights' step (its optimizers run on `options.threads` too).
     private let trainingStep: TrainingStep
 
@@ -132,110 +134,44 @@ public final class DimensionSearch {
         }
         guard let built else { throw .invalidOption("the model has no embedding layer to search") }
         embedding = built
+        self.configuration = configuration
         self.store = store
         self.options = options
         self.searchOptions = searchOptions
         trainingStep = TrainingStep(model: model, options: options)
     }
 
-    /// Runs the search for `options.epochs` epochs of the training rows; `progress` is called
-    /// after every step.
-    public func run(progress: ((TrainingProgress) -> Void)? = nil) throws(TrainingError) -> DimensionSearchResult {
-        var trainBatches = BatchLoader(store: store, part: .train, batchSize: options.batchSize, shuffleSeed: options.seed)
-        var validationBatches = BatchLoader(store: store, part: .validation, batchSize: options.batchSize,
-                                            shuffleSeed: options.seed &+ 0x5EA4C)
-        let biLevel = searchOptions.levels == .biLevel
-        guard trainBatches.rowCount > 0 else { throw .cannotEvaluate(part: "train", reason: "the split has no rows to search on") }
-        guard !biLevel || validationBatches.rowCount > 0 else {
-            throw .cannotEvaluate(part: "validation", reason: "bi-level search trains alpha on validation rows and there are none; prepare with a validation split or use --one-level")
+    /// Runs the search for `options.epochs` epochs of the training rows through the ordinary
+    /// `Trainer` with an `ArchitectureSearchSchedule`: with a `run`, the search gets a
+    /// checkpoint at every evaluation, `--resume` (`run.resume`: the same widths and alpha as an
+    /// uninterrupted search), the metrics log and interruption exactly as training does.
+    /// `progress` is called after every step; `shouldStop` as `Trainer.fit` polls it. The
+    /// supernet is evaluated on validation after each epoch (no early stopping: the search runs
+    /// all its epochs).
+    public func run(run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
+                    shouldStop: () -> Bool = { false }) throws(TrainingError) -> DimensionSearchResult {
+        let schedule = try ArchitectureSearchSchedule(trainingStep: trainingStep, embedding: embedding, store: store,
+                                                      trainingOptions: options, searchOptions: searchOptions)
+        var trainingOptions = options
+        trainingOptions.patience = nil
+        let trainer = Trainer(model: model, configuration: configuration, store: store, options: trainingOptions, schedule: schedule)
+        let report = try trainer.fit(run: run, progress: progress, shouldStop: shouldStop)
+        var history = schedule.history
+        let samples = trainer.cursor.samples
+        if history.last?.samples != samples { history.append(schedule.snapshot(samples: samples)) }
+        // The trainer evaluates the final weights last, on validation.
+        let validation: Evaluation
+        if let last = report.validationHistory.last {
+            validation = last
+        } else {
+            validation = try Evaluation.measure(model, on: store, part: .validation, batchSize: options.batchSize)
         }
-        let epochs = max(1, options.epochs)
-        let planned = epochs * trainBatches.rowCount
-        let warmUpSamples = Int(searchOptions.warmUpFraction * Double(planned))
-        let snapshotEvery = max(1, epochs * trainBatches.batchesPerEpoch / 200)
-        var batch = Batch(schema: store.schema)
-        var validationBatch = Batch(schema: store.schema)
-        var validationEpoch = 1
-        var samples = 0, steps = 0
-        var seconds = 0.0
-        var smoothedLoss: Float = 0
-        var history = [snapshot(samples: 0)]
-        for epoch in 1...epochs {
-            trainBatches.startEpoch(epoch)
-            trainingStep.setLearningRates(options.learningRates(epoch: epoch))
-            var rowsDone = 0
-            while trainBatches.next(into: &batch) {
-                let started = monotonicSeconds()
-                steps += 1
-                embedding.temperature = searchOptions.temperatureSchedule.temperature(samplesSeen: samples, plannedSamples: planned)
-                let searchesArchitecture = samples >= warmUpSamples
-                if biLevel && searchesArchitecture {
-                    if !validationBatches.next(into: &validationBatch) {
-                        validationEpoch += 1
-                        validationBatches.startEpoch(validationEpoch)
-                        _ = validationBatches.next(into: &validationBatch)
-                    }
-                }
-                let value: Float
-                if biLevel && searchOptions.secondOrder && searchesArchitecture {
-                    // DARTS order: the architecture step at the current weights, then the weights.
-                    _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: trainingStep.loss, trainBatch: batch,
-                                                            validationBatch: validationBatch,
-                                                            virtualStep: searchOptions.virtualStep ?? trainingStep.denseOptimizer.learningRate,
-                                                            step: steps)
-                    updateArchitecture()
-                    embedding.accumulatesArchitectureGradient = false
-                    value = try trainingStep.run(on: batch, step: steps)
-                } else {
-                    // Weights (and, one-level, the architecture) on the training batch.
-                    embedding.accumulatesArchitectureGradient = !biLevel && searchesArchitecture
-                    embedding.architecture.zeroGradient()
-                    value = try trainingStep.run(on: batch, step: steps)
-                    if biLevel && searchesArchitecture {
-                        // The architecture on a validation batch, at the weights just updated.
-                        embedding.accumulatesArchitectureGradient = true
-                        requireWeightGradients(false)
-                        defer { requireWeightGradients(true) }
-                        _ = try trainingStep.computeGradients(on: validationBatch, step: steps)
-                    }
-                    if searchesArchitecture { updateArchitecture() }
-                }
-                seconds += monotonicSeconds() - started
-                samples += batch.size
-                rowsDone += batch.size
-                smoothedLoss = steps == 1 ? value : 0.98 * smoothedLoss + 0.02 * value
-                if steps % snapshotEvery == 0 { history.append(snapshot(samples: samples)) }
-                progress?(TrainingProgress(epoch: epoch, step: steps, rowsDone: rowsDone, rowsPerEpoch: trainBatches.rowCount,
-                                           loss: smoothedLoss, samplesPerSecond: seconds > 0 ? Double(samples) / seconds : 0))
-            }
-        }
-        if history.last?.samples != samples { history.append(snapshot(samples: samples)) }
-        let validation = try Evaluation.measure(model, on: store, part: .validation, batchSize: options.batchSize)
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         return DimensionSearchResult(fields: store.schema.vocabularyFields, cardinalities: cardinalities,
                                      candidates: embedding.candidates, widths: embedding.chosenWidths,
                                      alpha: (0..<cardinalities.count).map { f in embedding.candidates.indices.map { embedding.architecture.value[f, $0] } },
-                                     history: history, steps: steps, samplesPerSecond: seconds > 0 ? Double(samples) / seconds : 0,
-                                     secondsPerEpoch: seconds / Double(epochs), validation: validation, options: searchOptions)
-    }
-
-    /// Turns the weights' gradients off for the architecture step (which needs only dLoss/dalpha,
-    /// so the layers skip their weight-gradient products and the tables their scatter), or back on.
-    private func requireWeightGradients(_ required: Bool) {
-        SecondOrderArchitectureStep.setWeightGradients(model, required: required)
-    }
-
-    /// One SGD step of the architecture weights.
-    private func updateArchitecture() {
-        let rate = searchOptions.architectureLearningRate
-        let architecture = embedding.architecture
-        for f in 0..<architecture.value.rows {
-            for m in 0..<architecture.value.columns { architecture.value[f, m] -= rate * architecture.gradient[f, m] }
-        }
-    }
-
-    /// The current beliefs.
-    private func snapshot(samples: Int) -> DimensionSearchSnapshot {
-        DimensionSearchSnapshot(samples: samples, temperature: embedding.temperature, probabilities: embedding.candidateProbabilities)
+                                     history: history, steps: report.steps, samplesPerSecond: report.samplesPerSecond,
+                                     secondsPerEpoch: trainer.cursor.trainingSeconds / Double(max(1, options.epochs)),
+                                     validation: validation, options: searchOptions)
     }
 }

@@ -298,3 +298,37 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         for (r, embedding) in rows.enumerated() where weights { embedding.backward(rowGradients[r], batch: batch) }
     }
 }
+
+extension DimensionSearchEmbedding {
+    /// What the search changes besides the supernet's weights (tables, maps, learned scales),
+    /// for checkpoints: the architecture weights alpha, the Gumbel noise generator and each
+    /// field's BatchNorm running statistics.
+    public struct SearchState: Codable, Sendable, Equatable {
+        /// Alpha's values as bit patterns, fields x candidates row-major (JSON numbers would not
+        /// round-trip every Float exactly).
+        public var alphaBits: [UInt32]
+        /// The noise generator's state.
+        public var generator: [UInt64]
+        /// Per field, its running statistics (`SearchField.runningStatisticsWords`).
+        public var runningStatistics: [[UInt64]]
+    }
+
+    /// The current search state.
+    public var searchState: SearchState {
+        SearchState(alphaBits: architecture.value.storage.map(\.bitPattern), generator: random.state,
+                    runningStatistics: fields.map(\.runningStatisticsWords))
+    }
+
+    /// Restores `state`; false (changing nothing) if it does not fit this supernet.
+    public func restore(_ state: SearchState) -> Bool {
+        guard state.alphaBits.count == architecture.value.count, state.runningStatistics.count == fields.count,
+              let generator = SeededRandom(state: state.generator),
+              zip(fields, state.runningStatistics).allSatisfy({ $0.runningStatisticsWords.count == $1.count })
+        else { return false }
+        for (field, words) in zip(fields, state.runningStatistics) { _ = field.restoreRunningStatistics(words) }
+        let columns = architecture.value.columns
+        for (i, bits) in state.alphaBits.enumerated() { architecture.value[i / columns, i % columns] = Float(bitPattern: bits) }
+        random = generator
+        return true
+    }
+}

@@ -243,3 +243,21 @@ final class SearchField {
         }
     }
 }
+
+extension SearchField {
+    /// The running statistics as words (each Float's bit pattern): mean, then variance.
+    var runningStatisticsWords: [UInt64] {
+        (runningMean.storage + runningVariance.storage).map { UInt64($0.bitPattern) }
+    }
+
+    /// Restores what `runningStatisticsWords` gave; false if the count does not fit.
+    func restoreRunningStatistics(_ words: [UInt64]) -> Bool {
+        let count = runningMean.count
+        guard words.count == 2 * count, words.allSatisfy({ $0 <= UInt64(UInt32.max) }) else { return false }
+        for k in 0..<count {
+            runningMean[0, k] = Float(bitPattern: UInt32(words[k]))
+            runningVariance[0, k] = Float(bitPattern: UInt32(words[count + k]))
+        }
+        return true
+    }
+}

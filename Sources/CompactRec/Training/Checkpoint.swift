@@ -8,19 +8,22 @@ import Foundation
 /// optimizers' state. Written atomically at every evaluation (and on interruption) to
 /// `checkpoint.bin` in the run directory; `--resume` continues from it bit for bit.
 ///
-/// Layout: magic `CRCHECKP`, UInt32 version, a length-prefixed JSON header (configuration and
-/// cursor), the weights, the sparse optimizer's step and state arrays, the dense optimizer's,
-/// then an XXH64 checksum of everything before it.
+/// Layout: magic `CRCHECKP`, UInt32 version, a length-prefixed JSON header (configuration,
+/// cursor and, for a search, its schedule's state), the weights, the sparse optimizer's step
+/// and state arrays, the dense optimizer's, then an XXH64 checksum of everything before it.
+/// A training run's checkpoint is version 1; a search's, whose header also holds the schedule's
+/// state, is version 2, so a build that predates resumable searches refuses it as newer.
 public struct Checkpoint: Sendable {
     /// The file's magic string.
     static let magic = Array("CRCHECKP".utf8)
-    /// The version this build writes and reads.
-    public static let version: UInt32 = 1
+    /// The newest version this build writes and reads.
+    public static let version: UInt32 = 2
 
     /// What the JSON header holds.
     struct Header: Codable {
         var configuration: RunConfiguration
         var cursor: TrainerCursor
+        var scheduleState: String?
     }
 
     /// The run's configuration.
@@ -33,13 +36,16 @@ public struct Checkpoint: Sendable {
     var sparseState: OptimizerState
     /// The dense optimizer's step and per-parameter moments.
     var denseState: OptimizerState
+    /// The training schedule's own state (`TrainingSchedule.checkpointState`; nil for plain
+    /// training).
+    var scheduleState: String?
 
     /// The bytes of the file.
     func encoded() throws(TrainingError) -> [UInt8] {
         var writer = ByteWriter()
         writer.append(Checkpoint.magic)
-        writer.append(Checkpoint.version)
-        writer.append(string: try jsonText(Header(configuration: configuration, cursor: cursor)))
+        writer.append(scheduleState == nil ? 1 : Checkpoint.version)
+        writer.append(string: try jsonText(Header(configuration: configuration, cursor: cursor, scheduleState: scheduleState)))
         weights.encode(into: &writer)
         sparseState.encode(into: &writer)
         denseState.encode(into: &writer)
@@ -62,7 +68,7 @@ public struct Checkpoint: Sendable {
             let sparse = try OptimizerState.decode(from: &reader)
             let dense = try OptimizerState.decode(from: &reader)
             return Checkpoint(configuration: header.configuration, cursor: header.cursor, weights: weights,
-                              sparseState: sparse, denseState: dense)
+                              sparseState: sparse, denseState: dense, scheduleState: header.scheduleState)
         } catch {
             throw .badCheckpoint(path: path, reason: error.reason)
         }

@@ -10,14 +10,19 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var options: TrainingOptions
     /// The dataset trained on.
     public var dataset: DatasetIdentity
+    /// For an AutoDim search's run, its settings (the model's embedding is then the search's
+    /// supernet); nil for training.
+    public var search: DimensionSearchOptions?
 
-    /// A configuration of `model` with `embedding` trained with `options` on `dataset`.
+    /// A configuration of `model` with `embedding` trained with `options` on `dataset` (or, with
+    /// `search`, searched).
     public init(model: ModelConfiguration, embedding: ModelFactory.EmbeddingMethod, options: TrainingOptions,
-                dataset: DatasetIdentity) {
+                dataset: DatasetIdentity, search: DimensionSearchOptions? = nil) {
         self.model = model
         self.embedding = embedding
         self.options = options
         self.dataset = dataset
+        self.search = search
     }
 
     /// Settings a resumed run may change without changing what it trains: the number of epochs,
@@ -27,6 +32,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         var differences: [String] = []
         if model != other.model { differences.append("the model configuration") }
         if embedding != other.embedding { differences.append("the embedding method") }
+        if search != other.search {
+            differences.append(other.search == nil ? "the run: the checkpoint is a training run's, not a search's"
+                               : search == nil ? "the run: the checkpoint is a search's; continue it with compactrec search --resume"
+                               : "the search settings (--candidates, --alpha-lr, --one-level, --second-order, ...)")
+        }
         if dataset.rows != other.dataset.rows || dataset.cardinalities != other.dataset.cardinalities
             || dataset.fields != other.dataset.fields {
             differences.append("the dataset")

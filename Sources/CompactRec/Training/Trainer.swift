@@ -15,29 +15,26 @@ public final class Trainer {
     public let store: ColumnStore
     /// The settings.
     public let options: TrainingOptions
-    /// The step every batch takes (its optimizers run on `options.threads` too).
-    let trainingStep: TrainingStep
-    var sparseOptimizer: SparseOptimizer { trainingStep.sparseOptimizer }
-    var denseOptimizer: DenseOptimizer { trainingStep.denseOptimizer }
+    /// What each training batch runs: the plain step, or a search's.
+    public let schedule: any TrainingSchedule
+    var sparseOptimizer: SparseOptimizer { schedule.trainingStep.sparseOptimizer }
+    var denseOptimizer: DenseOptimizer { schedule.trainingStep.denseOptimizer }
     /// Where training is.
     public internal(set) var cursor = TrainerCursor()
     var step: Int { cursor.step }
     private var batch: Batch
 
-    /// A trainer for `model`, built by `ModelFactory` from `configuration`, on `store`.
-    public init(model: any CTRModel, configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions) {
+    /// A trainer for `model`, built by `ModelFactory` from `configuration`, on `store`, taking
+    /// the plain step (`PlainSchedule`) or `schedule`'s, which must step `model`.
+    public init(model: any CTRModel, configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions,
+                schedule: (any TrainingSchedule)? = nil) {
+        precondition(schedule.map { $0.trainingStep.model === model } ?? true, "Trainer: the schedule must step the trainer's model")
         self.model = model
         modelConfiguration = configuration
         self.store = store
         self.options = options
-        trainingStep = TrainingStep(model: model, options: options)
+        self.schedule = schedule ?? PlainSchedule(TrainingStep(model: model, options: options))
         batch = Batch(schema: store.schema)
-    }
-
-    /// One optimisation step on `batch`; returns its loss.
-    func trainStep(_ batch: Batch) throws(TrainingError) -> Float {
-        cursor.step += 1
-        return try trainingStep.run(on: batch, step: step)
     }
 
     /// AUC and logloss of the model being trained on `part`.
@@ -133,13 +130,16 @@ extension Trainer {
         let epochs = max(1, options.epochs)
         training: while !cursor.stoppedEarly && cursor.epoch <= epochs {
             loader.startEpoch(cursor.epoch)
-            trainingStep.setLearningRates(options.learningRates(epoch: cursor.epoch))
+            schedule.trainingStep.setLearningRates(options.learningRates(epoch: cursor.epoch))
             loader.skip(batches: cursor.batchesDone)
             while loader.next(into: &batch) {
                 let started = monotonicSeconds()
                 let value: Float
                 do {
-                    value = try trainStep(batch)
+                    cursor.step += 1
+                    let position = StepPosition(step: step, epoch: cursor.epoch, samplesBefore: cursor.samples,
+                                                plannedSamples: epochs * loader.rowCount)
+                    value = try schedule.step(on: batch, at: position)
                 } catch {
                     guard case .nonFiniteLoss(let failedStep, let failedLoss, _) = error else { throw error }
                     throw .nonFiniteLoss(step: failedStep, loss: failedLoss, checkpoint: checkpointSaved ? run?.checkpointPath : nil)
@@ -175,23 +175,26 @@ extension Trainer {
             try logTraining(to: log)
             _ = try evaluateAndSave(run: run, log: log, best: &best)
         }
-        let form = best ?? InferenceModel(model, configuration: modelConfiguration)
-        let final = try model(holding: form, source: run?.bestWeightsPath ?? "best weights")
+        // A search's product is its final state: its supernet is measured as it is.
+        let form = schedule.keepsBestWeights ? best ?? InferenceModel(model, configuration: modelConfiguration) : nil
+        let final = try form.map { form throws(TrainingError) in try model(holding: form, source: run?.bestWeightsPath ?? "best weights") } ?? model
         bestModel = final
         bestInference = form
         let test = try Evaluation.measure(final, on: store, part: .test, batchSize: options.batchSize)
-        let report = TrainingReport(test: test, embeddingParameters: form.embeddingParameterCount, totalParameters: form.totalParameterCount,
+        let embeddingParameters = form?.embeddingParameterCount ?? model.embeddingParameterCount
+        let totalParameters = form?.totalParameterCount ?? model.totalParameterCount
+        let report = TrainingReport(test: test, embeddingParameters: embeddingParameters, totalParameters: totalParameters,
                                     trainingEmbeddingParameters: model.embeddingParameterCount,
-                                    effectiveRanks: final.embedding.tables.map(EffectiveRank.of),
+                                    effectiveRanks: form == nil ? [] : final.embedding.tables.map(EffectiveRank.of),
                                     bestValidation: cursor.best, validationHistory: cursor.history, steps: step,
                                     samplesPerSecond: cursor.samplesPerSecond, stoppedEarly: cursor.stoppedEarly)
         if let log {
             var end = record(.end)
             (end.auc, end.logloss, end.samplesPerSecond, end.samples) = (test.auc, test.logloss, report.samplesPerSecond, cursor.samples)
             end.model = run?.configuration.model.kind.rawValue
-            end.embeddingParams = form.embeddingParameterCount
-            end.totalParams = form.totalParameterCount
-            end.modelBytes = form.totalParameterCount * MemoryLayout<Float>.size
+            end.embeddingParams = embeddingParameters
+            end.totalParams = totalParameters
+            end.modelBytes = totalParameters * MemoryLayout<Float>.size
             end.stoppedEarly = cursor.stoppedEarly
             try log.append(end)
         }
@@ -205,7 +208,7 @@ extension Trainer {
         cursor.history.append(evaluation)
         cursor.historySteps.append(step)
         let improved = cursor.best.map { evaluation.auc > $0.auc } ?? true
-        if improved {
+        if improved && schedule.keepsBestWeights {
             best = InferenceModel(model, configuration: modelConfiguration)
             cursor.best = evaluation
             cursor.bestStep = step
@@ -239,8 +242,9 @@ extension Trainer {
         guard sparseOptimizer.restore(checkpoint.sparseState), denseOptimizer.restore(checkpoint.denseState) else {
             throw .badCheckpoint(path: run.checkpointPath, reason: "its optimizer state does not fit the model")
         }
+        try schedule.restore(checkpointState: checkpoint.scheduleState, source: run.checkpointPath)
         cursor = checkpoint.cursor
-        guard let bestStep = cursor.bestStep else { return nil }
+        guard schedule.keepsBestWeights, let bestStep = cursor.bestStep else { return nil }
         let file = try WeightsFile.read(from: run.bestWeightsPath)
         var form = InferenceModel(model, configuration: modelConfiguration)
         guard file.header.step == bestStep, file.weights.hasShapes(of: form.weights) else {
@@ -253,7 +257,8 @@ extension Trainer {
 
     private func saveCheckpoint(_ run: TrainingRun) throws(TrainingError) {
         try Checkpoint(configuration: run.configuration, cursor: cursor, weights: ModelWeights(model),
-                       sparseState: sparseOptimizer.state, denseState: denseOptimizer.state).write(to: run.checkpointPath)
+                       sparseState: sparseOptimizer.state, denseState: denseOptimizer.state,
+                       scheduleState: try schedule.checkpointState()).write(to: run.checkpointPath)
     }
 
     private func record(_ event: MetricsRecord.Event) -> MetricsRecord {
@@ -282,6 +287,10 @@ extension Trainer {
         if [.wd, .deepfm].contains(model.kind) { parts.append("MLP \(model.mlp.map(String.init).joined(separator: "-"))") }
         if model.kind == .dlrm {
             parts.append("bottom \(model.bottomMLP.map(String.init).joined(separator: "-")), top \(model.topMLP.map(String.init).joined(separator: "-"))")
+        }
+        if let search = configuration.search {
+            parts.append("AutoDim search (\(search.levels.rawValue)\(search.secondOrder ? ", second order" : ""), "
+                         + "candidates \(search.candidates.map(String.init).joined(separator: "/")))")
         }
         parts.append("batch \(options.batchSize)")
         parts.append("lr \(options.learningRate)" + (options.learningRateDecay.map { " x \($0) per epoch" } ?? ""))

@@ -21,6 +21,32 @@ public struct TrainingRun: Sendable {
         self.resume = resume
     }
 
+    /// How a run starts in its directory.
+    public enum Start: Sendable {
+        /// A new run; a directory that holds a previous run's checkpoint is refused.
+        case new
+        /// Continues the directory's checkpoint (which must exist).
+        case resume
+        /// Deletes a previous run's files first (`--force`), then starts anew.
+        case replace
+        /// Continues the checkpoint if there is one, else starts anew (a pipeline's `--resume`,
+        /// whose later stages may not have begun).
+        case resumeIfPresent
+    }
+
+    /// A run of `configuration` in `directory`, started as `start` says (`.replace` deletes the
+    /// previous run's files now).
+    public init(directory: String, configuration: RunConfiguration, start: Start) {
+        let checkpoint = directory + "/checkpoint.bin"
+        let resume = switch start {
+        case .new, .replace: false
+        case .resume: true
+        case .resumeIfPresent: FileManager.default.fileExists(atPath: checkpoint)
+        }
+        self.init(directory: directory, configuration: configuration, resume: resume)
+        if case .replace = start { removePreviousFiles() }
+    }
+
     /// The latest checkpoint.
     public var checkpointPath: String { directory + "/checkpoint.bin" }
     /// The best weights so far.

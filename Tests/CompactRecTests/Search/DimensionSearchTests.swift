@@ -241,11 +241,14 @@ import Testing
         // Same seed, same bits.
         #expect(try run().alpha == result.alpha)
         if levels == .biLevel {
-            // The second-order option runs the same schedule through the virtual step.
-            searchOptions.secondOrder = true
+            // The second-order option runs the same schedule through the virtual step: against a
+            // first-order search of the same length, alpha differs.
             options.epochs = 1
+            let first = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
+            searchOptions.secondOrder = true
             let second = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
-            #expect(second.alpha.contains { row in row.contains { $0 != 0 } } && second.alpha != result.alpha)
+            #expect(second.steps == first.steps)
+            #expect(second.alpha.contains { row in row.contains { $0 != 0 } } && second.alpha != first.alpha)
             #expect(second.options.secondOrder && second.validation.auc > 0.5)
             searchOptions.secondOrder = false
             options.epochs = 2
@@ -396,5 +399,51 @@ import Testing
         var largest: Float = 0
         for f in 0..<4 { for m in 0..<3 { largest = max(largest, abs(embedding.architecture.gradient[f, m] - first[f, m])) } }
         #expect(largest > 1e-3, "first order already equals the direct derivative (difference \(largest))")
+    }
+
+    /// A search stopped after `stopAt` steps (past the 10% warm-up, so the validation batches'
+    /// position and the noise generator are part of the state; 70 is in the second epoch, after
+    /// an evaluation) and resumed from its checkpoint chooses the same widths with the same
+    /// alpha, history and supernet metrics as an uninterrupted one.
+    @Test(arguments: [(DimensionSearchOptions.Levels.biLevel, false, 40), (.oneLevel, false, 70), (.biLevel, true, 20)])
+    func resumedSearchEndsWithTheSameAlpha(levels: DimensionSearchOptions.Levels, secondOrder: Bool, stopAt: Int) throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try TrainerTests.dataset(in: directory)
+        var (options, searchOptions) = Self.smallSearch(levels: levels)
+        options.epochs = secondOrder ? 1 : 2
+        searchOptions.secondOrder = secondOrder
+        searchOptions.warmUpFraction = 0.1
+        let model = TrainerTests.deepFMConfiguration
+        let configuration = RunConfiguration(model: model, embedding: .plain, options: options, dataset: DatasetIdentity(store),
+                                             search: searchOptions)
+        let search = { try DimensionSearch(configuration: model, store: store, options: options, searchOptions: searchOptions) }
+        let whole = try search().run(run: TrainingRun(directory: directory + "/whole", configuration: configuration, start: .new))
+
+        let run = TrainingRun(directory: directory + "/parts", configuration: configuration, start: .new)
+        var polls = 0
+        #expect(throws: TrainingError.interrupted(step: stopAt, checkpoint: run.checkpointPath)) {
+            _ = try search().run(run: run, shouldStop: {
+                polls += 1
+                return polls == stopAt
+            })
+        }
+        let resumed = try search().run(run: TrainingRun(directory: run.directory, configuration: configuration, start: .resume))
+        #expect(resumed.alpha == whole.alpha && resumed.widths == whole.widths)
+        #expect(resumed.history == whole.history && resumed.steps == whole.steps)
+        #expect(resumed.validation == whole.validation)
+        let records = try RunReport.readLog(at: run.metricsLogPath)
+        #expect(records.filter { $0.event == .start }.map(\.resumed) == [false, true])
+
+        // A training run cannot continue a search's checkpoint, nor a search a training run's.
+        var plain = configuration
+        plain.search = nil
+        let trainer = Trainer(model: try ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options)
+        #expect {
+            _ = try trainer.fit(run: TrainingRun(directory: run.directory, configuration: plain, start: .resume))
+        } throws: { error in
+            guard case .resumeMismatch(_, let differences) = error as? TrainingError else { return false }
+            return differences.contains { $0.contains("search --resume") }
+        }
     }
 }
