@@ -374,22 +374,7 @@ struct TrainBenchData {
     /// builds it for a prepared dataset (that path is used when there is one).
     func makeModel(_ configuration: ModelConfiguration, seed: UInt64) throws -> any CTRModel {
         if let store { return try ModelFactory.make(configuration, store: store, seed: seed) }
-        var random = SeededRandom(seed: seed, stream: 0x30DE1)
-        let embedding: any EmbeddingLayer
-        if let inner = configuration.innerDimensions {
-            embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: inner, dimension: configuration.dimension,
-                                           categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
-        } else {
-            embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in configuration.dimension },
-                                      categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
-        }
-        switch configuration.kind {
-        case .lr: return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)
-        case .fm: return FactorizationMachine(schema: schema, cardinalities: cardinalities, embedding: embedding, random: &random)
-        case .wd: return WideAndDeep(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
-        case .deepfm: return DeepFM(schema: schema, cardinalities: cardinalities, embedding: embedding, configuration: configuration, random: &random)
-        case .dlrm: return DLRM(schema: schema, embedding: embedding, configuration: configuration, random: &random)
-        }
+        return try ModelFactory.make(configuration, schema: schema, cardinalities: cardinalities, seed: seed, source: "synthetic batches")
     }
 }
 

@@ -40,12 +40,17 @@ public struct EmbeddingInferenceForm {
     /// The kept projections, in field order (one per field whose width differs from d in a
     /// projected layer).
     public var projections: [Matrix]
+    /// Their path names (`ParameterPath.projection(ofTable:)`), as the plain layer the form
+    /// loads into names them.
+    public var projectionNames: [String]
 
-    /// A form of `tables` (their widths) and the kept `projections`.
-    public init(tables: [EmbeddingTable], projections: [Matrix]) {
+    /// A form of `tables` (their widths) and the kept `projections` named `projectionNames`.
+    public init(tables: [EmbeddingTable], projections: [Matrix], projectionNames: [String]) {
+        precondition(projections.count == projectionNames.count, "EmbeddingInferenceForm: a name per projection")
         widths = tables.map(\.dimension)
         self.tables = tables
         self.projections = projections
+        self.projectionNames = projectionNames
     }
 
     /// Values in the tables and projections.

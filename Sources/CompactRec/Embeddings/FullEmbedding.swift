@@ -50,7 +50,7 @@ public final class FullEmbedding: EmbeddingLayer {
     public var parameterCount: Int { tables.reduce(0) { $0 + $1.parameterCount } }
 
     /// The tables themselves: a plain table is its own inference form.
-    public func inferenceForm() -> EmbeddingInferenceForm { EmbeddingInferenceForm(tables: tables, projections: []) }
+    public func inferenceForm() -> EmbeddingInferenceForm { EmbeddingInferenceForm(tables: tables, projections: [], projectionNames: []) }
 
     /// Gathers each row's field vectors side by side.
     ///

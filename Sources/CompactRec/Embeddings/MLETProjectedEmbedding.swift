@@ -52,7 +52,7 @@ public final class MLETProjectedEmbedding: EmbeddingLayer {
         }
         projections = zip(names, widths).map { name, width in
             guard width != dimension else { return nil }
-            return DenseParameter(name: "\(name).projection", value: .gaussian(rows: width, columns: dimension,
+            return DenseParameter(name: ParameterPath.projection(ofTable: name), value: .gaussian(rows: width, columns: dimension,
                                                                                 standardDeviation: (1 / Float(width)).squareRoot(),
                                                                                 random: &random))
         }

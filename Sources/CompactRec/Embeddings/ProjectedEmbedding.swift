@@ -64,7 +64,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
             let (name, k) = field
             guard projects else { return nil }
             let value = Matrix.gaussian(rows: k, columns: dimension, standardDeviation: (1 / Float(k)).squareRoot(), random: &random)
-            return DenseParameter(name: "\(name).projection", value: value)
+            return DenseParameter(name: ParameterPath.projection(ofTable: name), value: value)
         }
         fieldRows = widths.map { Matrix(rows: 0, columns: $0) }
         fieldRowGradients = fieldRows
@@ -108,6 +108,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
                               threads: Int) -> EmbeddingInferenceForm {
         var tables: [EmbeddingTable] = []
         var kept: [Matrix] = []
+        var keptNames: [String] = []
         for (table, projection) in zip(fieldTables, projections) {
             guard let projection else {
                 tables.append(table)
@@ -117,6 +118,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
             if table.rows * k + k * dimension < table.rows * dimension {
                 tables.append(table)
                 kept.append(projection)
+                keptNames.append(ParameterPath.projection(ofTable: table.name))
                 continue
             }
             let factor = Matrix(rows: table.rows, columns: k, values: table.weights)
@@ -124,7 +126,7 @@ public final class ProjectedEmbedding: EmbeddingLayer {
             GEMM.multiply(factor, projection, into: &product, threads: threads)
             tables.append(EmbeddingTable(name: table.name, rows: table.rows, dimension: dimension, weights: product.values))
         }
-        return EmbeddingInferenceForm(tables: tables, projections: kept)
+        return EmbeddingInferenceForm(tables: tables, projections: kept, projectionNames: keptNames)
     }
 
     /// Gathers each field's rows and projects them to d.

@@ -10,8 +10,9 @@
 public struct ModelFile: Sendable {
     /// The file's magic string.
     static let magic = Array("CRMODELF".utf8)
-    /// The format version this build writes and reads.
-    public static let version: UInt32 = 1
+    /// The format version this build writes (and the newest it reads): 2 names every table and
+    /// parameter; version 1 files (values in the model's order) are still read.
+    public static let version: UInt32 = 2
     /// Bytes before the JSON header: magic, version, reserved word, length.
     static let prefixSize = 24
 
@@ -50,7 +51,8 @@ public struct ModelFile: Sendable {
         let vocabularyBytes = 8 + 16 + 8 + vocabularies.reduce(0) { total, vocabulary in
             total + 4 + vocabulary.name.utf8.count + 16 + 12 * vocabulary.valueCount + vocabulary.valueBytes.count
         }
-        let weightBytes = 24 + weights.tables.reduce(0) { $0 + 16 + 4 * $1.values.count }
+        let nameBytes = ((weights.tableNames ?? []) + (weights.denseNames ?? [])).reduce(0) { $0 + 4 + $1.utf8.count }
+        let weightBytes = 24 + nameBytes + weights.tables.reduce(0) { $0 + 16 + 4 * $1.values.count }
             + weights.dense.reduce(0) { $0 + 16 + 4 * $1.count } + weights.states.reduce(0) { $0 + 8 + 8 * $1.count }
         return Sections(header: headerBytes, vocabularies: vocabularyBytes, weights: weightBytes,
                         total: ModelFile.prefixSize + headerBytes + vocabularyBytes + weightBytes + 8)
@@ -106,12 +108,13 @@ public struct ModelFile: Sendable {
         try checkPrefix(bytes, path: path)
         var reader = ByteReader(bytes: bytes, path: path)
         do throws(DataError) {
+            let fileVersion = bytes[8..<12].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             _ = try reader.bytes(prefixSize)
             try reader.verifyChecksumTrailer()
             let header: ModelFileHeader = try decodeJSON(try reader.string(), path: path)
             let vocabularyLength = try reader.count()
             let vocabularies = try VocabularyFile.decode(Array(try reader.bytes(vocabularyLength)), path: path)
-            let weights = try ModelWeights.decode(from: &reader)
+            let weights = try ModelWeights.decode(from: &reader, named: fileVersion >= 2)
             guard reader.remaining == 8 else { throw reader.corrupt("\(reader.remaining - 8) unread bytes after the weights") }
             guard header.format == "compactrec-model" else { throw reader.corrupt("its header says it is a \(header.format) file") }
             let file = ModelFile(header: header, vocabularies: vocabularies, weights: weights)

@@ -68,17 +68,18 @@ public enum SafetensorsExport {
         let tables = projected?.rows.tables ?? embedding.tables
         var count = 0
         for (f, table) in tables.enumerated() {
-            let name = "embedding.\(table.name).weight"
+            let field = ParameterPath.field(ofEmbedding: table.name) ?? table.name
+            let name = "embedding.\(field).weight"
             tensors.add(name, shape: [table.rows, table.dimension], values: table.weights)
             count += 1
             var entry = SafetensorsConfig.Embedding(table: name, projection: nil)
             if let projection = projected?.projections[f] {
-                entry.projection = "embedding.\(table.name).projection.weight"
-                tensors.add("embedding.\(table.name).projection.weight", shape: [projection.value.columns, projection.value.rows],
+                entry.projection = "embedding.\(field).projection.weight"
+                tensors.add("embedding.\(field).projection.weight", shape: [projection.value.columns, projection.value.rows],
                             values: transposed(projection.value))
                 count += 1
             }
-            config.embeddings[table.name] = entry
+            config.embeddings[field] = entry
         }
         return count
     }
@@ -88,7 +89,7 @@ public enum SafetensorsExport {
         var entry = SafetensorsConfig.FirstOrder()
         var count = 0
         for table in linear.weights.tables {
-            let field = table.name.hasSuffix(".linear") ? String(table.name.dropLast(".linear".count)) : table.name
+            let field = ParameterPath.field(ofFirstOrder: table.name) ?? table.name
             entry.tables[field] = "first_order.\(field).weight"
             tensors.add("first_order.\(field).weight", shape: [table.rows, 1], values: table.weights)
             count += 1

@@ -13,7 +13,7 @@ public final class FirstOrderTerm {
     /// A first-order term for fields of `cardinalities` and `denseCount` dense values.
     public init(cardinalities: [Int], names: [String], categoricalCount: Int, denseCount: Int, random: inout SeededRandom) {
         weights = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in 1 },
-                                categoricalCount: categoricalCount, names: names.map { $0 + ".linear" },
+                                categoricalCount: categoricalCount, names: names.map(ParameterPath.firstOrder),
                                 standardDeviation: 0, random: &random)
         if denseCount > 0 {
             denseLinear = Linear(inputs: denseCount, outputs: 1, bias: true, name: "linear.dense", random: &random)

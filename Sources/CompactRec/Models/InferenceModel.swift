@@ -9,30 +9,25 @@
 public struct InferenceModel: Sendable {
     /// What `ModelFactory.make` builds for these weights (never MLET).
     public var configuration: ModelConfiguration
-    /// The values, in the order of that model's tables and parameters.
+    /// The values, named as that model's tables and parameters.
     public var weights: ModelWeights
     /// Parameters of the embedding tables and kept projections.
     public var embeddingParameterCount: Int
     /// All parameters.
     public var totalParameterCount: Int
 
-    /// The inference form of `model`, which `configuration` describes.
-    ///
-    /// Every model lists its embedding's tables first among its sparse tables and its
-    /// embedding's projections last among its dense parameters; the rest carry over unchanged.
+    /// The inference form of `model`, which `configuration` describes: the embedding's tables
+    /// and parameters are replaced by its inference form's, the rest carry over unchanged; every
+    /// value keeps its path name, so the model `configuration` builds takes them by name.
     public init(_ model: any CTRModel, configuration: ModelConfiguration) {
         let embedding = model.embedding
         let form = embedding.inferenceForm()
-        let sparse = model.sparseTables
-        let dense = model.denseParameters
-        let tableCount = embedding.tables.count
-        let projectionCount = embedding.denseParameters.count
-        precondition(zip(sparse, embedding.tables).allSatisfy { $0 === $1 } && dense.count >= projectionCount
-                     && zip(dense.suffix(projectionCount), embedding.denseParameters).allSatisfy { $0 === $1 },
-                     "InferenceModel: the model must list its embedding's tables first and its projections last")
-        let tables = form.tables + sparse.dropFirst(tableCount)
-        weights = ModelWeights(tables: tables.map { ($0.rows, $0.dimension, $0.weights) },
-                               dense: dense.dropLast(projectionCount).map(\.value) + form.projections,
+        let embeddingTables = Set(embedding.tables.map(ObjectIdentifier.init))
+        let embeddingParameters = Set(embedding.denseParameters.map(ObjectIdentifier.init))
+        let tables = form.tables + model.sparseTables.filter { !embeddingTables.contains(ObjectIdentifier($0)) }
+        let dense = model.denseParameters.filter { !embeddingParameters.contains(ObjectIdentifier($0)) }.map { ($0.name, $0.value) }
+            + zip(form.projectionNames, form.projections).map { ($0, $1) }
+        weights = ModelWeights(tables: tables.map { ($0.name, $0.rows, $0.dimension, $0.weights) }, dense: dense,
                                states: model.trainingStates.map(\.stateWords))
         var inference = configuration
         inference.innerDimensions = nil

@@ -30,6 +30,7 @@ public enum ModelFactory {
             throw .invalidOption("per-field widths: \(widths.count) given, the dataset has \(cardinalities.count) embedded fields; each must be at least 1")
         }
         let needsEqualWidths = configuration.kind.needsEqualWidths
+        let tableNames = schema.vocabularyFields.map(ParameterPath.embedding)
         let embedding: any EmbeddingLayer
         if let inner = configuration.innerDimensions {
             guard configuration.kind != .lr else {
@@ -46,21 +47,21 @@ public enum ModelFactory {
                 }
                 embedding = MLETProjectedEmbedding(cardinalities: cardinalities, innerWidths: inner, widths: widths,
                                                    dimension: configuration.dimension, categoricalCount: schema.categorical.count,
-                                                   names: schema.vocabularyFields, random: &random)
+                                                   names: tableNames, random: &random)
             } else {
                 guard inner.count == cardinalities.count, inner.allSatisfy({ $0 >= configuration.dimension }) else {
                     throw .invalidOption("MLET inner widths: \(inner.count) given for \(cardinalities.count) embedded fields; "
                                          + "each must be at least --dim (\(configuration.dimension))")
                 }
                 embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: inner, dimension: configuration.dimension,
-                                               categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+                                               categoricalCount: schema.categorical.count, names: tableNames, random: &random)
             }
         } else if needsEqualWidths && widths.contains(where: { $0 != configuration.dimension }) {
             embedding = ProjectedEmbedding(cardinalities: cardinalities, widths: widths, dimension: configuration.dimension,
-                                           categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+                                           categoricalCount: schema.categorical.count, names: tableNames, random: &random)
         } else {
             embedding = FullEmbedding(cardinalities: cardinalities, dimensions: widths,
-                                      categoricalCount: schema.categorical.count, names: schema.vocabularyFields, random: &random)
+                                      categoricalCount: schema.categorical.count, names: tableNames, random: &random)
         }
         return try assemble(configuration, embedding: embedding, schema: schema, cardinalities: cardinalities, source: source,
                             random: &random)
@@ -81,9 +82,22 @@ public enum ModelFactory {
                             source: store.directory, random: &random)
     }
 
-    /// The model of `configuration.kind` around `embedding`.
+    /// The model of `configuration.kind` around `embedding`, whose parameters must have
+    /// distinct path names (`ParameterPath`).
     private static func assemble(_ configuration: ModelConfiguration, embedding: any EmbeddingLayer, schema: Schema,
                                  cardinalities: [Int], source: String, random: inout SeededRandom) throws(DataError) -> any CTRModel {
+        let model = try build(configuration, embedding: embedding, schema: schema, cardinalities: cardinalities, source: source,
+                              random: &random)
+        var seen = Set<String>()
+        for name in model.sparseTables.map(\.name) + model.denseParameters.map(\.name) where !seen.insert(name).inserted {
+            throw .invalidOption("two of the model's parameters would be named \(name) (a field of \(source) is named like one of "
+                                 + "the model's own weights); rename that field in the data or its schema")
+        }
+        return model
+    }
+
+    private static func build(_ configuration: ModelConfiguration, embedding: any EmbeddingLayer, schema: Schema,
+                              cardinalities: [Int], source: String, random: inout SeededRandom) throws(DataError) -> any CTRModel {
         switch configuration.kind {
         case .lr:
             return LogisticRegression(schema: schema, cardinalities: cardinalities, random: &random)

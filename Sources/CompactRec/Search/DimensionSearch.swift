@@ -127,7 +127,8 @@ public final class DimensionSearch {
             let embedding = DimensionSearchEmbedding(cardinalities: cardinalities, candidates: searchOptions.candidates,
                                                      tables: searchOptions.candidateTables, unification: searchOptions.unification,
                                                      mixedScale: searchOptions.mixedScale,
-                                                     categoricalCount: schema.categorical.count, names: schema.vocabularyFields,
+                                                     categoricalCount: schema.categorical.count,
+                                                     names: schema.vocabularyFields.map(ParameterPath.embedding),
                                                      seed: options.seed, random: &random)
             built = embedding
             return embedding

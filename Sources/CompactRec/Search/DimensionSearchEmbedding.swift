@@ -215,7 +215,7 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             ColumnAffine.apply(field.mixed, scale: mixedScales[f].value, shift: mixedShifts[f].value, to: &vectors, at: 0)
             return EmbeddingTable(name: rows[0].tables[f].name, rows: n, dimension: width, weights: vectors.values)
         }
-        return EmbeddingInferenceForm(tables: tables, projections: [])
+        return EmbeddingInferenceForm(tables: tables, projections: [], projectionNames: [])
     }
 
     /// The mixing weights without noise, `softmax(alpha_f / temperature)`.

@@ -12,7 +12,7 @@ public enum WarmStart {
     @discardableResult
     public static func copy(from search: DimensionSearch, into model: any CTRModel) -> Int {
         let embedding = search.embedding
-        let fields = search.store.schema.vocabularyFields
+        let fields = search.store.schema.vocabularyFields.map(ParameterPath.embedding)
         var copied = 0
         let sourceTables = Dictionary(search.model.sparseTables.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for table in model.sparseTables {

@@ -11,13 +11,16 @@ import Foundation
 /// Layout: magic `CRCHECKP`, UInt32 version, a length-prefixed JSON header (configuration,
 /// cursor and, for a search, its schedule's state), the weights, the sparse optimizer's step
 /// and state arrays, the dense optimizer's, then an XXH64 checksum of everything before it.
-/// A training run's checkpoint is version 1; a search's, whose header also holds the schedule's
-/// state, is version 2, so a build that predates resumable searches refuses it as newer.
+/// Version 3 names every table and parameter (`ModelWeights`); versions 1 (training) and 2 (a
+/// search, whose header also holds the schedule's state) hold them in the model's order and are
+/// still read.
 public struct Checkpoint: Sendable {
     /// The file's magic string.
     static let magic = Array("CRCHECKP".utf8)
-    /// The newest version this build writes and reads.
-    public static let version: UInt32 = 2
+    /// The version this build writes (and the newest it reads).
+    public static let version: UInt32 = 3
+    /// The first version whose weights carry names.
+    static let namedVersion: UInt32 = 3
 
     /// What the JSON header holds.
     struct Header: Codable {
@@ -44,7 +47,7 @@ public struct Checkpoint: Sendable {
     func encoded() throws(TrainingError) -> [UInt8] {
         var writer = ByteWriter()
         writer.append(Checkpoint.magic)
-        writer.append(scheduleState == nil ? 1 : Checkpoint.version)
+        writer.append(Checkpoint.version)
         writer.append(string: try jsonText(Header(configuration: configuration, cursor: cursor, scheduleState: scheduleState)))
         weights.encode(into: &writer)
         sparseState.encode(into: &writer)
@@ -62,9 +65,9 @@ public struct Checkpoint: Sendable {
     public static func read(from path: String) throws(TrainingError) -> Checkpoint {
         let bytes = try AtomicFile.read(path, what: "checkpoint")
         do throws(DataError) {
-            var reader = try StateFileHeader.open(bytes, path: path, magic: magic, version: version, kind: "checkpoint")
+            var (reader, fileVersion) = try StateFileHeader.open(bytes, path: path, magic: magic, version: version, kind: "checkpoint")
             let header: Header = try decodeJSON(try reader.string(), path: path)
-            let weights = try ModelWeights.decode(from: &reader)
+            let weights = try ModelWeights.decode(from: &reader, named: fileVersion >= namedVersion)
             let sparse = try OptimizerState.decode(from: &reader)
             let dense = try OptimizerState.decode(from: &reader)
             return Checkpoint(configuration: header.configuration, cursor: header.cursor, weights: weights,
@@ -138,8 +141,10 @@ extension DenseOptimizer {
 
 /// Magic and version checks shared by checkpoints and weight files.
 enum StateFileHeader {
-    /// A reader positioned after the magic and version, once the checksum has been verified.
-    static func open(_ bytes: [UInt8], path: String, magic: [UInt8], version: UInt32, kind: String) throws(DataError) -> ByteReader {
+    /// A reader positioned after the magic and version, once the checksum has been verified,
+    /// and the file's version.
+    static func open(_ bytes: [UInt8], path: String, magic: [UInt8], version: UInt32,
+                     kind: String) throws(DataError) -> (reader: ByteReader, version: UInt32) {
         var reader = ByteReader(bytes: bytes, path: path)
         guard bytes.count >= magic.count + 4, Array(try reader.bytes(magic.count)) == magic else {
             throw reader.corrupt("not a CompactRec \(kind) file (its first bytes are not \(String(decoding: magic, as: UTF8.self)))")
@@ -149,7 +154,7 @@ enum StateFileHeader {
             throw reader.corrupt("\(kind) version \(fileVersion) is newer than this build reads (\(version)); upgrade compactrec")
         }
         try reader.verifyChecksumTrailer()
-        return reader
+        return (reader, fileVersion)
     }
 }
 

@@ -5,8 +5,9 @@
 /// an XXH64 checksum of everything before it.
 public struct WeightsFile: Sendable {
     static let magic = Array("CRWEIGHT".utf8)
-    /// The version this build writes and reads.
-    public static let version: UInt32 = 1
+    /// The version this build writes (and the newest it reads): 2 names every table and
+    /// parameter; version 1 files (values in the model's order) are still read.
+    public static let version: UInt32 = 2
 
     /// What the JSON header holds.
     public struct Header: Codable, Sendable, Equatable {
@@ -44,9 +45,9 @@ public struct WeightsFile: Sendable {
     public static func read(from path: String) throws(TrainingError) -> WeightsFile {
         let bytes = try AtomicFile.read(path, what: "weights")
         do throws(DataError) {
-            var reader = try StateFileHeader.open(bytes, path: path, magic: magic, version: version, kind: "weights")
+            var (reader, fileVersion) = try StateFileHeader.open(bytes, path: path, magic: magic, version: version, kind: "weights")
             let header: Header = try decodeJSON(try reader.string(), path: path)
-            return WeightsFile(header: header, weights: try ModelWeights.decode(from: &reader))
+            return WeightsFile(header: header, weights: try ModelWeights.decode(from: &reader, named: fileVersion >= 2))
         } catch {
             throw .badCheckpoint(path: path, reason: error.reason)
         }

@@ -116,7 +116,12 @@ import Testing
         #expect(file.header.fields.compactMap(\.width) == widths)
         let values = file.weights.tables.reduce(0) { $0 + $1.values.count } + file.weights.dense.reduce(0) { $0 + $1.count }
         #expect(values == file.header.totalParameters)
+        // Counts and shapes, each table's and parameter's name (a UInt32 length and its bytes),
+        // and the training states.
+        let names = (file.weights.tableNames ?? []) + (file.weights.denseNames ?? [])
+        #expect(names.count == file.weights.tables.count + file.weights.dense.count)
         let framing = 8 * (3 + 2 * file.weights.tables.count + 2 * file.weights.dense.count)
+            + names.reduce(0) { $0 + 4 + $1.utf8.count }
             + file.weights.states.reduce(0) { $0 + 8 * (1 + $1.count) }
         #expect(try file.encoded().sections.weights == 4 * values + framing)
         #expect(try file.sections() == file.encoded().sections)
