@@ -67,4 +67,59 @@ import Testing
             return loss.isNaN && (error as? TrainingError)?.errorDescription?.contains("step 1") == true
         }
     }
+
+    /// With the learning rates at 0 every evaluation equals the first, so none improves on it:
+    /// patience 2 stops the run at its third evaluation, keeping the first's weights.
+    @Test func earlyStoppingEndsTheRunAfterPatienceEvaluationsWithoutImprovement() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try Self.dataset(in: directory)
+        var options = TrainingOptions()
+        options.epochs = 3
+        options.batchSize = 512
+        options.learningRate = 0
+        options.threads = 1
+        options.evaluateEvery = 3
+        options.patience = 2
+        let trainer = Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options)
+        let report = try trainer.fit()
+        #expect(report.stoppedEarly)
+        #expect(report.steps == 9 && report.validationHistory.count == 3)
+        #expect(trainer.cursor.bestStep == 3 && report.bestValidation == report.validationHistory.first)
+        // Without patience the same run goes on to the end.
+        options.patience = nil
+        let full = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options).fit()
+        let stepsPerEpoch = (store.rowIndices(of: .train).count + 511) / 512
+        #expect(!full.stoppedEarly && full.steps == 3 * stepsPerEpoch)
+    }
+
+    /// `learningRateDecay` multiplies both learning rates once per epoch, through the trainer.
+    @Test func learningRateDecayScalesBothRatesEachEpoch() throws {
+        let directory = TestData.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, _) = try Self.dataset(in: directory)
+        var options = TrainingOptions()
+        options.epochs = 3
+        options.batchSize = 1024
+        options.learningRate = 4e-3
+        options.embeddingLearningRate = 2e-2
+        options.learningRateDecay = 0.5
+        options.threads = 1
+        options.patience = nil
+        let decayed = Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options)
+        var rates: [Int: (Float, Float)] = [:]
+        _ = try decayed.fit(progress: { progress in
+            rates[progress.epoch] = (decayed.schedule.trainingStep.denseOptimizer.learningRate,
+                                     decayed.schedule.trainingStep.sparseOptimizer.learningRate)
+        })
+        #expect(rates.keys.sorted() == [1, 2, 3])
+        for (epoch, factor) in [(1, Float(1)), (2, 0.5), (3, 0.25)] {
+            #expect(rates[epoch]?.0 == 4e-3 * factor && rates[epoch]?.1 == 2e-2 * factor, "epoch \(epoch): \(String(describing: rates[epoch]))")
+        }
+        // And it changes what is learned.
+        options.learningRateDecay = nil
+        let constant = Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options)
+        _ = try constant.fit()
+        #expect(CheckpointTests.flatWeights(constant.model) != CheckpointTests.flatWeights(decayed.model))
+    }
 }
