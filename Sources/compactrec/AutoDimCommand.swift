@@ -66,6 +66,12 @@ struct AutoDimCommand: AsyncParsableCommand {
         try DimensionRetraining.checkBeforeSearching(configuration, width: searchOptions.candidates.max() ?? configuration.model.dimension)
         let directory = output ?? "runs/autodim-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         let start: TrainingRun.Start = force ? .replace : resume ? .resumeIfPresent : .new
+        if case .new = start {
+            // Both stages' directories are checked before hours of search, not only the first.
+            for stage in ["search", "retrain"] {
+                try TrainingRun(directory: directory + "/" + stage, configuration: configuration, start: .new).refuseExistingRun()
+            }
+        }
         let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions,
                                                            quiet: quiet || json, start: start).run(writingTo: directory + "/search")
         if !json { print(DimensionSearchFiles.table(found, truth: try DimensionSearchSession.truth(path: truth)), terminator: "") }

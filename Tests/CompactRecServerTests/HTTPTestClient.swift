@@ -118,7 +118,7 @@ enum HTTPTestClient {
                 throw Failure(description: "truncated chunked body")
             }
             let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0, size <= bytes.count else {
                 throw Failure(description: "bad chunk size \(sizeText)")
             }
             index = lineEnd + 2

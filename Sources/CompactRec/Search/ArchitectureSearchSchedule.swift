@@ -122,6 +122,9 @@ public final class ArchitectureSearchSchedule: TrainingSchedule {
     /// What a checkpoint keeps of the schedule.
     struct State: Codable {
         var search: DimensionSearchEmbedding.SearchState
+        /// The Gumbel-softmax temperature of the last step (bit pattern), which the final
+        /// snapshot and evaluation read.
+        var temperatureBits: UInt32?
         var validationEpoch: Int
         var validationBatchesDone: Int
         var history: [DimensionSearchSnapshot]
@@ -129,7 +132,7 @@ public final class ArchitectureSearchSchedule: TrainingSchedule {
 
     /// The state as JSON.
     public func checkpointState() throws(TrainingError) -> String? {
-        try jsonText(State(search: embedding.searchState, validationEpoch: validationEpoch,
+        try jsonText(State(search: embedding.searchState, temperatureBits: embedding.temperature.bitPattern, validationEpoch: validationEpoch,
                            validationBatchesDone: validationBatchesDone, history: history))
     }
 
@@ -147,6 +150,7 @@ public final class ArchitectureSearchSchedule: TrainingSchedule {
         guard state.validationEpoch >= 1, state.validationBatchesDone >= 0, embedding.restore(state.search) else {
             throw .badCheckpoint(path: source, reason: "its search state does not fit this search's supernet")
         }
+        if let bits = state.temperatureBits { embedding.temperature = Float(bitPattern: bits) }
         validationEpoch = state.validationEpoch
         validationBatchesDone = state.validationBatchesDone
         validationBatches.startEpoch(validationEpoch)

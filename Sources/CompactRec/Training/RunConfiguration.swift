@@ -42,6 +42,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             differences.append("the dataset")
         }
         let (a, b) = (options, other.options)
+        if search != nil, a.epochs != b.epochs {
+            differences.append("--epochs (\(b.epochs) in the checkpoint: a search's temperature and warm-up follow its planned length)")
+        }
         if a.batchSize != b.batchSize { differences.append("--batch-size (\(b.batchSize) in the checkpoint)") }
         if a.seed != b.seed { differences.append("--seed (\(b.seed) in the checkpoint)") }
         if a.denseRule != b.denseRule || a.sparseRule != b.sparseRule { differences.append("the optimizers") }

@@ -79,7 +79,8 @@ public struct TrainingProgress: Sendable {
 
 /// What a finished training run measured.
 public struct TrainingReport: Sendable, Codable {
-    /// Test metrics of the best weights in inference form (MLET folded).
+    /// Test metrics of the best weights in inference form (MLET folded); for a search (whose
+    /// schedule keeps no best weights and measures no test rows), its final validation metrics.
     public var test: Evaluation
     /// Embedding parameters of the inference form (what is exported and served).
     public var embeddingParameters: Int
@@ -180,7 +181,10 @@ extension Trainer {
         let final = try form.map { form throws(TrainingError) in try model(holding: form, source: run?.bestWeightsPath ?? "best weights") } ?? model
         bestModel = final
         bestInference = form
-        let test = try Evaluation.measure(final, on: store, part: .test, batchSize: options.batchSize)
+        // A search measures no test rows: its report's `test` is its final validation evaluation.
+        let test = try schedule.keepsBestWeights || cursor.history.isEmpty
+            ? Evaluation.measure(final, on: store, part: schedule.keepsBestWeights ? .test : .validation, batchSize: options.batchSize)
+            : cursor.history[cursor.history.count - 1]
         let embeddingParameters = form?.embeddingParameterCount ?? model.embeddingParameterCount
         let totalParameters = form?.totalParameterCount ?? model.totalParameterCount
         let report = TrainingReport(test: test, embeddingParameters: embeddingParameters, totalParameters: totalParameters,
@@ -208,8 +212,8 @@ extension Trainer {
         cursor.history.append(evaluation)
         cursor.historySteps.append(step)
         let improved = cursor.best.map { evaluation.auc > $0.auc } ?? true
-        if improved && schedule.keepsBestWeights {
-            best = InferenceModel(model, configuration: modelConfiguration)
+        if improved {
+            if schedule.keepsBestWeights { best = InferenceModel(model, configuration: modelConfiguration) }
             cursor.best = evaluation
             cursor.bestStep = step
             cursor.sinceBest = 0
@@ -251,7 +255,11 @@ extension Trainer {
             throw .badCheckpoint(path: run.bestWeightsPath, reason: "these weights are from step \(file.header.step), "
                                  + "the checkpoint's best is from step \(bestStep)")
         }
-        form.weights = file.weights
+        // A weights file from before names lists the values in the form's order: give them the
+        // form's names, so that a model file written from them is named too.
+        var weights = file.weights
+        if weights.tableNames == nil { (weights.tableNames, weights.denseNames) = (form.weights.tableNames, form.weights.denseNames) }
+        form.weights = weights
         return form
     }
 

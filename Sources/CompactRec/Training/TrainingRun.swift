@@ -61,6 +61,14 @@ public struct TrainingRun: Sendable {
     /// The files a run writes (what `--force` removes before starting over).
     public var files: [String] { [checkpointPath, bestWeightsPath, metricsLogPath, reportPath, resultsPath] }
 
+    /// Refuses, before any work, to start a new run where a previous run's checkpoint is (what
+    /// `prepare` would refuse later): for pipelines whose later stage would otherwise find out
+    /// only after an earlier one ran.
+    public func refuseExistingRun() throws(TrainingError) {
+        guard !resume, FileManager.default.fileExists(atPath: checkpointPath) else { return }
+        throw .runExists(directory: directory, step: (try? Checkpoint.read(from: checkpointPath))?.cursor.step ?? 0)
+    }
+
     /// Creates the directory; unless resuming, refuses one that holds a checkpoint.
     func prepare() throws(TrainingError) {
         do {

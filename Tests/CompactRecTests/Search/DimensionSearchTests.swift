@@ -428,12 +428,25 @@ import Testing
                 return polls == stopAt
             })
         }
+        // A search's temperature and warm-up follow its planned length: other epochs are refused.
+        var longer = configuration
+        longer.options.epochs += 1
+        #expect {
+            _ = try search().run(run: TrainingRun(directory: run.directory, configuration: longer, start: .resume))
+        } throws: { error in
+            guard case .resumeMismatch(_, let differences) = error as? TrainingError else { return false }
+            return differences.contains { $0.hasPrefix("--epochs") }
+        }
         let resumed = try search().run(run: TrainingRun(directory: run.directory, configuration: configuration, start: .resume))
         #expect(resumed.alpha == whole.alpha && resumed.widths == whole.widths)
         #expect(resumed.history == whole.history && resumed.steps == whole.steps)
         #expect(resumed.validation == whole.validation)
+        // Resuming a finished search (autodim --resume after its search) reads it back as it was,
+        // the final snapshot's temperature included.
+        let again = try search().run(run: TrainingRun(directory: run.directory, configuration: configuration, start: .resume))
+        #expect(again == resumed)
         let records = try RunReport.readLog(at: run.metricsLogPath)
-        #expect(records.filter { $0.event == .start }.map(\.resumed) == [false, true])
+        #expect(records.filter { $0.event == .start }.map(\.resumed) == [false, true, true])
 
         // A training run cannot continue a search's checkpoint, nor a search a training run's.
         var plain = configuration
