@@ -59,7 +59,7 @@ struct AutoDimCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
-        if warmStart && configuration.embedding == .mlet {
+        if warmStart && configuration.model.embedding.kind == .mlet {
             throw ValidationError("--warm-start copies the search's narrow tables, and an MLET retraining (--embedding mlet) trains wide ones: drop one of the two")
         }
         let searchOptions = try search.resolve()
@@ -95,12 +95,15 @@ enum DimensionRetraining {
     /// Deep (no projection to a common width) or an inner width below `width`, the largest
     /// candidate every field may be given.
     static func checkBeforeSearching(_ configuration: RunConfiguration, width: Int) throws {
-        guard configuration.embedding == .mlet else { return }
+        guard configuration.model.embedding.kind != .qr else {
+            throw ValidationError("--embedding qr gives every field the width --dim, so there are no widths to retrain: use plain or mlet")
+        }
+        guard configuration.model.embedding.kind == .mlet else { return }
         guard configuration.model.kind.needsEqualWidths else {
             throw ValidationError("--embedding mlet retrains the chosen widths with maps to a common width, which Wide & Deep does not have: "
                                   + "use --model fm, deepfm or dlrm, or drop --embedding mlet")
         }
-        let inner = configuration.model.innerDimensions ?? []
+        let inner = configuration.model.embedding.innerWidths ?? []
         if let f = inner.indices.first(where: { inner[$0] < width }) {
             throw ValidationError("MLET's inner width of \(configuration.dataset.fields[f]) (\(inner[f])) is below the largest candidate (\(width)), "
                                   + "which the retraining may give it: raise --inner-dim (or that field's in --inner-dims) or lower --candidates")
@@ -109,7 +112,7 @@ enum DimensionRetraining {
 
     /// Trains `configuration`'s model with `widths` (projected to `width` where the model needs
     /// equal widths) into `directory`, started as `start` says (by default over a previous run
-    /// there). With MLET embeddings (`configuration.embedding`), each field trains as a table
+    /// there). With MLET embeddings (`configuration.model.embedding`), each field trains as a table
     /// of its inner width and a map to its chosen width, which the model that is kept
     /// multiplies out.
     static func train(store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
@@ -117,11 +120,7 @@ enum DimensionRetraining {
                       initialize: ((any CTRModel) -> Void)? = nil) throws -> TrainingSession.Outcome {
         var configuration = configuration
         configuration.model.dimension = width
-        configuration.model.fieldDimensions = widths.allSatisfy { $0 == width } ? nil : widths
-        if configuration.embedding != .mlet {
-            configuration.model.innerDimensions = nil
-            configuration.embedding = .plain
-        }
+        configuration.model.embedding = configuration.model.embedding.retargeted(to: widths.allSatisfy { $0 == width } ? nil : widths)
         let run = TrainingRun(directory: directory, configuration: configuration, start: start)
         return try TrainingSession(run: run, store: store, quiet: quiet, initialize: initialize).train()
     }

@@ -141,7 +141,7 @@ struct TrainBenchCommand: ParsableCommand {
             data = TrainBenchData(synthetic: vocabularyTotal, batchSize: batch, seed: seed)
         }
         var configuration = ModelConfiguration(kind: kind, dimension: dim)
-        configuration.innerDimensions = innerDim.map { k in data.cardinalities.map { _ in k } }
+        if let innerDim { configuration.embedding = .mlet(MLETEmbeddingMethod(innerWidths: data.cardinalities.map { _ in innerDim })) }
         let model = try data.makeModel(configuration, seed: seed)
         let step = TrainBenchStep(model: model, threads: threads)
         var losses: [Float] = []

@@ -98,14 +98,14 @@ struct CompareCommand: AsyncParsableCommand {
 
         // With MLET, every method below trains its widths with wide tables; a plain FDE run
         // heads the table as the reference the others are read against.
-        let mlet = configuration.embedding == .mlet
+        let mlet = configuration.model.embedding.kind == .mlet
         let suffix = mlet ? " + MLET" : ""
-        let innerNote = mlet ? "k = \(Set(configuration.model.innerDimensions ?? []).sorted().map(String.init).joined(separator: "/"))" : ""
+        let innerNote = mlet ? "k = \(Set(configuration.model.embedding.innerWidths ?? []).sorted().map(String.init).joined(separator: "/"))" : ""
         let uniform = cardinalities.map { _ in width }
         var plainFDE: TrainingSession.Outcome?
         if mlet {
             var plain = configuration
-            plain.embedding = .plain
+            plain.model.embedding = .plainTables
             let reference = try DimensionRetraining.train(store: store, configuration: plain, widths: uniform, width: width,
                                                           directory: directory + "/fde-plain", quiet: quiet)
             add("FDE (\(width))", reference, widths: uniform)

@@ -89,7 +89,7 @@ struct DemoCommand: AsyncParsableCommand {
         trainingOptions.seed = seed
         trainingOptions.evaluateEvery = DemoCommand.evaluationsPerEpoch(trainRows: store.rowIndices(of: .train).count,
                                                                         batchSize: trainingOptions.batchSize)
-        let runConfiguration = RunConfiguration(model: ModelConfiguration(kind: model, dimension: 16), embedding: .plain,
+        let runConfiguration = RunConfiguration(model: ModelConfiguration(kind: model, dimension: 16),
                                              options: trainingOptions, dataset: DatasetIdentity(store))
         print("4. training: \(Trainer.describe(runConfiguration))")
         let run = TrainingRun(directory: workDirectory + "/run", configuration: runConfiguration, resume: false)

@@ -60,8 +60,8 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
-        guard configuration.embedding == .plain else {
-            throw ValidationError("--embedding mlet applies to training with the chosen widths (train --dims, autodim, compare), not to the search's supernet: drop it here")
+        guard configuration.model.embedding.kind == .plain else {
+            throw ValidationError("--embedding \(configuration.model.embedding.kind?.rawValue ?? "") applies to training with the chosen widths (train --dims, autodim, compare), not to the search's supernet: drop it here")
         }
         let directory = output ?? "runs/search-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
         let result = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),

@@ -65,9 +65,9 @@ struct SweepCommand: AsyncParsableCommand {
         var rows: [SweepRow] = []
         for (index, point) in settingsToRun.enumerated() {
             var configuration = base
-            configuration.embedding = point.method
             configuration.model.dimension = point.dimension
-            configuration.model.innerDimensions = point.inner.map { k in configuration.dataset.fields.map { _ in k } }
+            configuration.model.embedding = point.inner.map { k in .mlet(MLETEmbeddingMethod(innerWidths: configuration.dataset.fields.map { _ in k })) }
+                ?? .plainTables
             let runDirectory = directory + "/" + point.name
             let run = TrainingRun(directory: runDirectory, configuration: configuration,
                                   resume: FileManager.default.fileExists(atPath: runDirectory + "/checkpoint.bin"))
@@ -117,7 +117,7 @@ struct SweepCommand: AsyncParsableCommand {
 
 /// One setting of a sweep.
 struct SweepPoint {
-    let method: ModelFactory.EmbeddingMethod
+    let method: EmbeddingMethod.Kind
     let dimension: Int
     let inner: Int?
 

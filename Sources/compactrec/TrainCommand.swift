@@ -70,11 +70,13 @@ struct TrainCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
-        let inner = configuration.model.innerDimensions.map { "-k\($0.max() ?? 0)" } ?? ""
+        let embedding = configuration.model.embedding
+        let inner = embedding.innerWidths.map { "-k\($0.max() ?? 0)" } ?? ""
+        let collisions = if case .quotientRemainder(let method) = embedding { "-c\(method.collisions)" } else { "" }
         let modelFile = output.flatMap { $0.hasSuffix(".crmodel") ? $0 : nil }
         let directory = modelFile.map { String($0.dropLast(".crmodel".count)) + ".run" } ?? output
-            ?? "runs/\(configuration.model.kind.rawValue)-\(configuration.embedding.rawValue)-"
-            + "d\(configuration.model.dimension)\(inner)-seed\(configuration.options.seed)"
+            ?? "runs/\(configuration.model.kind.rawValue)-\(embedding.kind?.rawValue ?? "search")-"
+            + "d\(configuration.model.dimension)\(inner)\(collisions)-seed\(configuration.options.seed)"
         let run = TrainingRun(directory: directory, configuration: configuration, resume: resume)
         if force { run.removePreviousFiles() }
         let outcome = try TrainingSession(run: run, store: store, quiet: quiet || json).train()
@@ -92,6 +94,6 @@ struct TrainCommand: AsyncParsableCommand {
 }
 
 extension ModelKind: ExpressibleByArgument {}
-extension ModelFactory.EmbeddingMethod: ExpressibleByArgument {}
+extension EmbeddingMethod.Kind: ExpressibleByArgument {}
 extension SparseUpdateRule: ExpressibleByArgument {}
 extension DenseUpdateRule: ExpressibleByArgument {}

@@ -41,12 +41,14 @@ struct TrainingSession {
         /// The human-readable summary on stdout.
         func printSummary() {
             let model = configuration.model
-            var widths = model.fieldDimensions.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
-            if let inner = model.innerDimensions {
+            let fieldWidths = model.embedding.fieldWidths
+            var widths = fieldWidths.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
+            if let inner = model.embedding.innerWidths {
                 widths += ", k = \(Set(inner).sorted().map(String.init).joined(separator: "/")) folded into "
-                    + (model.fieldDimensions == nil ? "d" : "the per-field widths")
+                    + (fieldWidths == nil ? "d" : "the per-field widths")
             }
-            print("\(model.kind.rawValue), \(configuration.embedding.rawValue) embeddings d = \(model.dimension)\(widths): "
+            if case .quotientRemainder(let method) = model.embedding { widths += ", c = \(method.collisions)" }
+            print("\(model.kind.rawValue), \(model.embedding.kind?.rawValue ?? "search") embeddings d = \(model.dimension)\(widths): "
                   + "test AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4)) on \(result.testRows) rows")
             print("  embedding parameters \(result.embeddingParams), total \(result.totalParams) "
                   + "(\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB as Float32)"

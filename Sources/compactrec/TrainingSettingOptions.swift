@@ -12,8 +12,14 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: deepfm).")
     var model: ModelKind?
 
-    @Option(help: "Embedding method: plain (one n x d table per field) or mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference; with --dims, a map to each field's width) (default: plain).")
-    var embedding: ModelFactory.EmbeddingMethod?
+    @Option(help: "Embedding method: plain (one n x d table per field), mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference; with --dims, a map to each field's width) or qr (the quotient-remainder trick: per field a table of ceil(n/c) rows and one of c rows, multiplied element-wise) (default: plain).")
+    var embedding: EmbeddingMethod.Kind?
+
+    @Option(help: "The quotient-remainder trick's c: rows of each remainder table, values per quotient row; fields of at most c values keep a plain table (default: 64).")
+    var qrCollisions: Int?
+
+    @Option(help: "DCN-v2's cross layers (default: 3).")
+    var crossLayers: Int?
 
     @Option(help: "MLET's inner width k, at least the width it trains towards (--dim, or the field's width in --dims) (default: 64).")
     var innerDim: Int?
@@ -27,7 +33,7 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Per-field widths: a YAML/JSON mapping of field name to width; FM, DeepFM and DLRM project each field to --dim.", valueName: "file"))
     var dims: String?
 
-    @Option(help: "Hidden widths of DeepFM's / Wide&Deep's MLP, comma-separated (default: 400,400,400).")
+    @Option(help: "Hidden widths of DeepFM's, Wide&Deep's and DCN-v2's MLP, comma-separated (default: 400,400,400).")
     var mlp: String?
 
     @Option(help: "DLRM's bottom MLP hidden widths; a last layer of width d follows (default: 512,256).")
@@ -84,12 +90,13 @@ struct TrainingSettingOptions: ParsableArguments {
     /// Checks the values given on the command line (the file's are checked in `resolve`).
     func validateRanges() throws {
         for (name, value) in [("--batch-size", batchSize), ("--epochs", epochs), ("--threads", threads), ("--patience", patience),
-                              ("--dim", dim), ("--inner-dim", innerDim), ("--evaluate-every", evaluateEvery), ("--log-every", logEvery)] {
+                              ("--dim", dim), ("--inner-dim", innerDim), ("--cross-layers", crossLayers), ("--evaluate-every", evaluateEvery), ("--log-every", logEvery)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         for (name, value) in [("--lr", lr), ("--embedding-lr", embeddingLR)] {
             if let value, !(value > 0 && value.isFinite) { throw ValidationError("\(name) must be a positive number") }
         }
+        if let qrCollisions, qrCollisions < 2 { throw ValidationError("--qr-collisions must be at least 2") }
         if let l2, !(l2 >= 0 && l2.isFinite) { throw ValidationError("--l2 must be 0 or positive") }
         if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
@@ -126,31 +133,40 @@ struct TrainingSettingOptions: ParsableArguments {
         modelConfiguration.batchNorm = batchNorm ?? file?.batchNorm ?? false
         modelConfiguration.dropout = dropout ?? file?.dropout ?? 0
         try check(modelConfiguration.dropout >= 0 && modelConfiguration.dropout < 1, "dropout must be in [0, 1)")
+        modelConfiguration.crossLayers = crossLayers ?? file?.crossLayers ?? modelConfiguration.crossLayers
+        try check(modelConfiguration.crossLayers >= 1, "cross_layers must be at least 1")
         let fields = DatasetIdentity(store).fields
-        modelConfiguration.fieldDimensions = try Self.fieldWidths(option: dims, file: file?.dims, source: source, fields: fields,
-                                                                  defaultWidth: modelConfiguration.dimension)
-        if modelConfiguration.fieldDimensions?.allSatisfy({ $0 == modelConfiguration.dimension }) == true {
-            modelConfiguration.fieldDimensions = nil
-        }
+        var widths = try Self.fieldWidths(option: dims, file: file?.dims, source: source, fields: fields,
+                                          defaultWidth: modelConfiguration.dimension)
+        if widths?.allSatisfy({ $0 == modelConfiguration.dimension }) == true { widths = nil }
         let method = embedding ?? file?.embedding ?? .plain
         let innerWidth = innerDim ?? file?.innerDim ?? 64
+        if method != .mlet, innerDim != nil || innerDims != nil {
+            throw ValidationError("--inner-dim and --inner-dims are MLET's; add --embedding mlet")
+        }
+        if method != .qr, qrCollisions != nil { throw ValidationError("--qr-collisions is the qr method's; add --embedding qr") }
         switch method {
         case .plain:
-            if innerDim != nil || innerDims != nil {
-                throw ValidationError("--inner-dim and --inner-dims are MLET's; add --embedding mlet")
-            }
+            modelConfiguration.embedding = .plain(PlainEmbeddingMethod(widths: widths))
         case .mlet:
             let inner = try Self.fieldWidths(option: innerDims, file: file?.innerDims, source: source,
                                              fields: fields, defaultWidth: innerWidth)
                 ?? fields.map { _ in innerWidth }
-            // Each field's inner width k must reach the width it is trained towards.
-            let targets = modelConfiguration.fieldDimensions ?? fields.map { _ in modelConfiguration.dimension }
-            if let f = fields.indices.first(where: { inner[$0] < targets[$0] }) {
-                let target = modelConfiguration.fieldDimensions == nil ? "--dim (\(targets[f]))" : "its width in --dims (\(targets[f]))"
-                try check(false, "MLET's inner width of \(fields[f]) (\(inner[f])) is below \(target): "
-                          + "raise --inner-dim, or give \(fields[f]) a wider one in --inner-dims")
-            }
-            modelConfiguration.innerDimensions = inner
+            modelConfiguration.embedding = .mlet(MLETEmbeddingMethod(innerWidths: inner, widths: widths))
+        case .qr:
+            if widths != nil { throw ValidationError("--dims: the qr method gives every field the width --dim") }
+            let collisions = qrCollisions ?? file?.qrCollisions ?? 64
+            try check(collisions >= 2, "qr_collisions must be at least 2")
+            modelConfiguration.embedding = .quotientRemainder(QuotientRemainderEmbeddingMethod(collisions: collisions))
+        }
+        do {
+            // The method checks itself against the model and the fields (MLET's k against its target width, ...).
+            try modelConfiguration.embedding.definition.validate(in: EmbeddingContext(
+                model: modelConfiguration.kind, dimension: modelConfiguration.dimension, cardinalities: DatasetIdentity(store).cardinalities,
+                fields: fields, categoricalCount: store.schema.categorical.count, seed: 0))
+        } catch {
+            if config == nil { throw ValidationError(Self.optionMessage(error)) }
+            throw DataError.badSchema(path: source, reason: error.localizedDescription)
         }
         var options = TrainingOptions()
         options.batchSize = batchSize ?? file?.batchSize ?? options.batchSize
@@ -172,7 +188,13 @@ struct TrainingSettingOptions: ParsableArguments {
         try check(options.learningRate > 0 && options.learningRate.isFinite && (options.embeddingLearningRate ?? 1) > 0,
                   "lr and embedding_lr must be positive")
         try check(options.embeddingL2 >= 0, "l2 must be 0 or positive")
-        return RunConfiguration(model: modelConfiguration, embedding: method, options: options, dataset: DatasetIdentity(store))
+        return RunConfiguration(model: modelConfiguration, options: options, dataset: DatasetIdentity(store))
+    }
+
+    /// A model error's message with its setting named as the command-line option (`--inner-dims: ...`).
+    static func optionMessage(_ error: ModelError) -> String {
+        guard case .invalidSetting(let setting, let reason) = error else { return error.localizedDescription }
+        return "\(setting.option): \(reason)"
     }
 
     /// Per-field widths from a file named on the command line, else from the experiment file's

@@ -74,6 +74,37 @@ import Testing
 
     /// Runs `server` on an ephemeral port for `body`, then shuts it down gracefully and checks
     /// that it stopped.
+    /// A model file of each plug-in (the quotient-remainder trick's tables, DCN-v2) is served
+    /// with the scores `predict` writes for the same rows (1e-6).
+    @Test(arguments: ["qr", "dcnv2"])
+    func pluginModelsAreServedAsPredictScoresThem(model name: String) async throws {
+        var configuration = TrainedModel.deepFM
+        if name == "qr" {
+            configuration.embedding = .quotientRemainder(QuotientRemainderEmbeddingMethod(collisions: 8))
+        } else {
+            configuration.kind = .dcnv2
+            configuration.crossLayers = 2
+        }
+        let trained = try TrainedModel(configuration, rows: 3000)
+        defer { try? FileManager.default.removeItem(atPath: trained.directory) }
+        let predictor = try Predictor(path: trained.modelPath)
+        #expect(predictor.file.header.model == configuration)
+        let lines = try String(contentsOfFile: trained.rawFile, encoding: .utf8).split(separator: "\n").prefix(50).joined(separator: "\n")
+        try (lines + "\n").write(toFile: trained.directory + "/first50.tsv", atomically: true, encoding: .utf8)
+        _ = try FilePrediction.run(predictor, input: trained.directory + "/first50.tsv", output: trained.directory + "/first50.csv")
+        let predicted = try String(contentsOfFile: trained.directory + "/first50.csv", encoding: .utf8)
+            .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.flatMap { Float($0) } }
+        let rows = try trained.namedRows(50)
+        let server = ScoringServer(predictor: predictor, modelPath: trained.modelPath,
+                                   configuration: .init(host: "127.0.0.1", port: 0, maxRows: 100, maxBodyBytes: 64 << 10),
+                                   logger: Logger(label: "test.serve"))
+        try await Self.running(server) { port in
+            let served = try await Self.scores(port, TrainedModel.requestBody(rows))
+            let worst = zip(served, predicted).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(served.count == 50 && predicted.count == 50 && worst <= 1e-6, "largest difference \(worst)")
+        }
+    }
+
     static func running(_ server: ScoringServer, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
         let (ports, readiness) = AsyncStream.makeStream(of: Int.self)
         let application = try server.application { port in readiness.yield(port) }

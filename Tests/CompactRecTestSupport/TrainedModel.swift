@@ -23,7 +23,7 @@ public struct TrainedModel {
 
     /// Generates `rows` teacher rows, prepares them (recording the reader settings, as the CLI
     /// does) and trains `configuration` for one epoch in a run directory; writes the model file.
-    public init(_ configuration: ModelConfiguration, embedding: ModelFactory.EmbeddingMethod = .plain, rows: Int = 20_000,
+    public init(_ configuration: ModelConfiguration, rows: Int = 20_000,
                 evaluateEvery: Int? = nil) throws {
         directory = NSTemporaryDirectory() + "compactrec-export-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -39,7 +39,7 @@ public struct TrainedModel {
         (options.batchSize, options.epochs, options.threads, options.learningRate) = (512, 1, 2, 3e-3)
         options.evaluateEvery = evaluateEvery
         run = TrainingRun(directory: directory + "/run",
-                          configuration: RunConfiguration(model: configuration, embedding: embedding, options: options, dataset: DatasetIdentity(store)),
+                          configuration: RunConfiguration(model: configuration, options: options, dataset: DatasetIdentity(store)),
                           resume: false)
         trainer = Trainer(model: try ModelFactory.make(configuration, store: store, seed: 1), configuration: configuration, store: store, options: options)
         report = try trainer.fit(run: run)

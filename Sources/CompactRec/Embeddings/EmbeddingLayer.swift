@@ -27,11 +27,13 @@ public protocol EmbeddingLayer: AnyObject {
 }
 
 /// An embedding layer's inference form: per-field tables, and the k -> d projections kept where
-/// a table narrower than d plus its projection is smaller than the folded n x d table.
+/// a table narrower than d plus its projection is smaller than the folded n x d table; or, for a
+/// method that is its own inference form (the quotient-remainder trick), its tables and that
+/// method.
 ///
-/// `ModelFactory` builds exactly this structure from `widths` with `.plain` embeddings (a
-/// `FullEmbedding`, or a `ProjectedEmbedding` where some width differs from d in a model that
-/// needs equal widths), so the weights load into it as they are.
+/// `ModelFactory` builds exactly this structure from `method` (by default plain tables of
+/// `widths`: a `FullEmbedding`, or a `ProjectedEmbedding` where some width differs from d in a
+/// model that needs equal widths), so the weights load into it by name as they are.
 public struct EmbeddingInferenceForm {
     /// Per field, the width of its inference table.
     public var widths: [Int]
@@ -43,14 +45,23 @@ public struct EmbeddingInferenceForm {
     /// Their path names (`ParameterPath.projection(ofTable:)`), as the plain layer the form
     /// loads into names them.
     public var projectionNames: [String]
+    /// The method whose layer these weights load into; nil: plain tables of `widths`.
+    public var method: EmbeddingMethod?
 
-    /// A form of `tables` (their widths) and the kept `projections` named `projectionNames`.
-    public init(tables: [EmbeddingTable], projections: [Matrix], projectionNames: [String]) {
+    /// A form of `tables` (their widths) and the kept `projections` named `projectionNames`,
+    /// loaded into `method`'s layer (nil: plain tables).
+    public init(tables: [EmbeddingTable], projections: [Matrix], projectionNames: [String], method: EmbeddingMethod? = nil) {
         precondition(projections.count == projectionNames.count, "EmbeddingInferenceForm: a name per projection")
         widths = tables.map(\.dimension)
         self.tables = tables
         self.projections = projections
         self.projectionNames = projectionNames
+        self.method = method
+    }
+
+    /// The method the inference model is built with, for a model of width `dimension`.
+    public func inferenceMethod(dimension: Int) -> EmbeddingMethod {
+        method ?? .plain(PlainEmbeddingMethod(widths: widths.allSatisfy { $0 == dimension } ? nil : widths))
     }
 
     /// Values in the tables and projections.

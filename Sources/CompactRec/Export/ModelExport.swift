@@ -16,7 +16,7 @@ extension ModelFile {
         do { vocabularies = try store.vocabularies() } catch {
             throw .cannotExport(path: store.directory, reason: error.reason)
         }
-        let widths = inference.configuration.fieldDimensions
+        let widths = inference.configuration.embedding.fieldWidths
             ?? Array(repeating: inference.configuration.dimension, count: vocabularies.count)
         var embedded = 0
         let fields = manifest.fields.map { field -> ModelFileHeader.ModelField in

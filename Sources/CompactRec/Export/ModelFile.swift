@@ -10,9 +10,11 @@
 public struct ModelFile: Sendable {
     /// The file's magic string.
     static let magic = Array("CRMODELF".utf8)
-    /// The format version this build writes (and the newest it reads): 2 names every table and
+    /// The format version this build writes (and the newest it reads): 3 stores the embedding
+    /// method as a value (so a model file may hold any method's inference form, the
+    /// quotient-remainder trick's two tables per field included); 2 names every table and
     /// parameter; version 1 files (values in the model's order) are still read.
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     /// Bytes before the JSON header: magic, version, reserved word, length.
     static let prefixSize = 24
 

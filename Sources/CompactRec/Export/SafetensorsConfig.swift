@@ -67,6 +67,7 @@ struct SafetensorsConfig: Encodable {
         interaction = switch header.model.kind {
         case .fm, .deepfm: "fm"
         case .dlrm: "dot"
+        case .dcnv2: "cross"
         case .lr, .wd: "none"
         }
     }

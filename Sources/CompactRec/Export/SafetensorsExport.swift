@@ -28,6 +28,12 @@ public enum SafetensorsExport {
     /// Writes `file`'s weights to `path` and its config to `configPath(for: path)`.
     public static func write(_ file: ModelFile, to path: String) throws(ModelFileError) -> Written {
         let header = file.header
+        // The Python loader (docs/python/compactrec_safetensors.py) computes these models over plain tables.
+        guard header.model.kind != .dcnv2, header.model.embedding.kind != .qr else {
+            throw .cannotExport(path: path, reason: "the safetensors export describes LR, FM, Wide & Deep, DeepFM and DLRM over "
+                                + "plain tables; this model (\(header.model.kind.rawValue), \(header.model.embedding.summary)) is "
+                                + "scored from its .crmodel by compactrec predict and serve")
+        }
         let model: any CTRModel
         do {
             model = try ModelFactory.make(header.model, schema: header.schema, cardinalities: file.vocabularies.map(\.cardinality),

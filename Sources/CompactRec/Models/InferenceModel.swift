@@ -3,11 +3,12 @@
 /// into one n x d table; AutoDim's narrow tables with their projections) and the model's other
 /// weights as they are.
 ///
-/// Its `configuration` is an ordinary plain-embedding configuration, so `ModelFactory` builds
-/// the model these weights load into: an MLET model of width d becomes, byte for byte, the same
-/// kind of model as one trained with plain tables of width d.
+/// Its `configuration`'s embedding method is the inference form's (plain tables for FDE, MLET
+/// and mixed widths; the quotient-remainder trick's two tables per field), so `ModelFactory`
+/// builds the model these weights load into: an MLET model of width d becomes, byte for byte,
+/// the same kind of model as one trained with plain tables of width d.
 public struct InferenceModel: Sendable {
-    /// What `ModelFactory.make` builds for these weights (never MLET).
+    /// What `ModelFactory.make` builds for these weights (never MLET or a search supernet).
     public var configuration: ModelConfiguration
     /// The values, named as that model's tables and parameters.
     public var weights: ModelWeights
@@ -30,8 +31,7 @@ public struct InferenceModel: Sendable {
         weights = ModelWeights(tables: tables.map { ($0.name, $0.rows, $0.dimension, $0.weights) }, dense: dense,
                                states: model.trainingStates.map(\.stateWords))
         var inference = configuration
-        inference.innerDimensions = nil
-        inference.fieldDimensions = form.widths.allSatisfy { $0 == configuration.dimension } ? nil : form.widths
+        inference.embedding = form.inferenceMethod(dimension: configuration.dimension)
         self.configuration = inference
         embeddingParameterCount = form.parameterCount
         totalParameterCount = weights.tables.reduce(0) { $0 + $1.values.count } + weights.dense.reduce(0) { $0 + $1.count }

@@ -6,8 +6,11 @@
 ///   search supernet's candidates and transforms below the same prefix.
 /// - `linear.<field>`: a field's first-order weights (rows x 1); `linear.dense.weight`,
 ///   `linear.dense.bias` or `linear.bias` the dense weights and bias.
-/// - `<mlp>.<i>.weight`, `.bias`, `.gamma`, `.beta`: layer `i` of an MLP (`mlp` for DeepFM's and
-///   Wide & Deep's deep part, `bottom_mlp` and `top_mlp` for DLRM's).
+/// - `<mlp>.<i>.weight`, `.bias`, `.gamma`, `.beta`: layer `i` of an MLP (`mlp` for DeepFM's,
+///   Wide & Deep's and DCN-v2's deep parts, `bottom_mlp` and `top_mlp` for DLRM's).
+/// - `cross.<l>.weight`, `cross.<l>.bias`: DCN-v2's cross layer `l`.
+/// - `embedding.<field>.quotient`, `embedding.<field>.remainder`: a field's two tables under the
+///   quotient-remainder trick.
 ///
 /// Field names come from the data; the prefixes keep them apart from the model's own names,
 /// and `ModelFactory` refuses the rare field name that would still collide (a field called

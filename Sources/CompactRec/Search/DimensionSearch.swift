@@ -119,22 +119,16 @@ public final class DimensionSearch {
         }
         var configuration = configuration
         configuration.dimension = searchOptions.candidates.max() ?? configuration.dimension
-        configuration.fieldDimensions = nil
-        configuration.innerDimensions = nil
-        let schema = store.schema
-        var built: DimensionSearchEmbedding?
-        model = try ModelFactory.make(configuration, store: store, seed: options.seed) { cardinalities, random in
-            let embedding = DimensionSearchEmbedding(cardinalities: cardinalities, candidates: searchOptions.candidates,
-                                                     tables: searchOptions.candidateTables, unification: searchOptions.unification,
-                                                     mixedScale: searchOptions.mixedScale,
-                                                     categoricalCount: schema.categorical.count,
-                                                     names: schema.vocabularyFields.map(ParameterPath.embedding),
-                                                     seed: options.seed, random: &random)
-            built = embedding
-            return embedding
+        configuration.embedding = .search(searchOptions)
+        let built: any CTRModel
+        do { built = try ModelFactory.make(configuration, store: store, seed: options.seed) } catch {
+            throw .invalidOption(error.localizedDescription)
         }
-        guard let built else { throw .invalidOption("the model has no embedding layer to search") }
-        embedding = built
+        guard let supernet = built.embedding as? DimensionSearchEmbedding else {
+            throw .invalidOption("the model has no embedding layer to search")
+        }
+        model = built
+        embedding = supernet
         self.configuration = configuration
         self.store = store
         self.options = options

@@ -332,3 +332,34 @@ extension DimensionSearchEmbedding {
         return true
     }
 }
+
+extension DimensionSearchOptions: EmbeddingMethodDefinition {
+    /// Checks the model has embeddings, the candidates are positive, and the model's width is
+    /// the largest candidate (what every candidate is unified to).
+    public func validate(in context: EmbeddingContext) throws(ModelError) {
+        guard context.model != .lr else {
+            throw .invalidSetting(.embedding, reason: "logistic regression has no embeddings to search; "
+                                  + "use the fm, wd, deepfm, dlrm or dcnv2 model")
+        }
+        guard !candidates.isEmpty, candidates.allSatisfy({ $0 >= 1 }) else {
+            throw .invalidSetting(.candidates, reason: "must be positive widths, e.g. 2,8,16,24,32")
+        }
+        guard candidates.max() == context.dimension else {
+            throw .invalidSetting(.dim, reason: "is \(context.dimension); a search supernet's width is its largest candidate "
+                                  + "(\(candidates.max() ?? 0))")
+        }
+    }
+
+    /// The supernet: every candidate per field, mixed by architecture weights.
+    public func makeLayer(in context: EmbeddingContext, random: inout SeededRandom) -> any EmbeddingLayer {
+        DimensionSearchEmbedding(cardinalities: context.cardinalities, candidates: candidates, tables: candidateTables,
+                                 unification: unification, mixedScale: mixedScale, categoricalCount: context.categoricalCount,
+                                 names: context.tableNames, seed: context.seed, random: &random)
+    }
+
+    /// The supernet's fields all have the largest candidate's width.
+    public var fieldWidths: [Int]? { nil }
+
+    /// "search over 2/8/16/24/32".
+    public var summary: String { "search over \(candidates.map(String.init).joined(separator: "/"))" }
+}

@@ -17,8 +17,10 @@ import Foundation
 public struct Checkpoint: Sendable {
     /// The file's magic string.
     static let magic = Array("CRCHECKP".utf8)
-    /// The version this build writes (and the newest it reads).
-    public static let version: UInt32 = 3
+    /// The version this build writes (and the newest it reads): 4 stores the model's embedding
+    /// method as a value (`ModelConfiguration.embedding`); version 3's per-field and inner
+    /// widths decode to the same method.
+    public static let version: UInt32 = 4
     /// The first version whose weights carry names.
     static let namedVersion: UInt32 = 3
 

@@ -19,18 +19,23 @@ import Yams
 /// ```
 ///
 /// MLET: `embedding: mlet`, `inner_dim: 64`, and optionally `inner_dims` (a mapping or a file,
-/// like `dims`) for per-field inner widths.
+/// like `dims`) for per-field inner widths. The quotient-remainder trick: `embedding: qr`,
+/// `qr_collisions: 100`. DCN-v2: `model: dcnv2`, `cross_layers: 3`.
 public struct ExperimentFile: Codable, Sendable, Equatable {
-    /// `lr`, `fm`, `wd`, `deepfm` or `dlrm`.
+    /// `lr`, `fm`, `wd`, `deepfm`, `dlrm` or `dcnv2`.
     public var model: ModelKind?
     /// The embedding method.
-    public var embedding: ModelFactory.EmbeddingMethod?
+    public var embedding: EmbeddingMethod.Kind?
     /// Common embedding width.
     public var dim: Int?
     /// Per-field widths: a mapping, or a path to a dims file (relative to this file).
     public var dims: FieldWidths?
     /// MLET's inner width k, and per-field inner widths (a mapping or a file).
     public var innerDim: Int?, innerDims: FieldWidths?
+    /// The quotient-remainder trick's collisions c.
+    public var qrCollisions: Int?
+    /// DCN-v2's cross layers.
+    public var crossLayers: Int?
     /// MLP hidden widths (DeepFM, Wide & Deep); DLRM's bottom and top hidden widths.
     public var mlp: [Int]?, bottomMLP: [Int]?, topMLP: [Int]?
     /// BatchNorm in the MLPs, and their dropout rate.
@@ -76,6 +81,7 @@ public struct ExperimentFile: Codable, Sendable, Equatable {
         case bottomMLP = "bottom_mlp", topMLP = "top_mlp", batchNorm = "batch_norm", batchSize = "batch_size"
         case embeddingLR = "embedding_lr", denseOptimizer = "dense_optimizer", evaluateEvery = "evaluate_every"
         case logEvery = "log_every", innerDim = "inner_dim", innerDims = "inner_dims", lrDecay = "lr_decay"
+        case qrCollisions = "qr_collisions", crossLayers = "cross_layers"
     }
 
     /// Reads the file at `path`; unknown keys are errors (a misspelt setting must not be ignored).

@@ -1,11 +1,9 @@
-/// Everything that determines a training run: the model, its embedding method, the training
+/// Everything that determines a training run: the model with its embedding method, the training
 /// options and the dataset it reads. Checkpoints and weight files carry it, so `--resume` can
 /// refuse a run that would not continue the same training, and `evaluate` can rebuild the model.
 public struct RunConfiguration: Codable, Sendable, Equatable {
-    /// Model kind and sizes (including per-field embedding widths).
+    /// Model kind, sizes and embedding method.
     public var model: ModelConfiguration
-    /// The embedding method.
-    public var embedding: ModelFactory.EmbeddingMethod
     /// Training settings.
     public var options: TrainingOptions
     /// The dataset trained on.
@@ -14,12 +12,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// supernet); nil for training.
     public var search: DimensionSearchOptions?
 
-    /// A configuration of `model` with `embedding` trained with `options` on `dataset` (or, with
-    /// `search`, searched).
-    public init(model: ModelConfiguration, embedding: ModelFactory.EmbeddingMethod, options: TrainingOptions,
-                dataset: DatasetIdentity, search: DimensionSearchOptions? = nil) {
+    /// A configuration of `model` trained with `options` on `dataset` (or, with `search`,
+    /// searched).
+    public init(model: ModelConfiguration, options: TrainingOptions, dataset: DatasetIdentity,
+                search: DimensionSearchOptions? = nil) {
         self.model = model
-        self.embedding = embedding
         self.options = options
         self.dataset = dataset
         self.search = search
@@ -30,8 +27,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// run ends with the same weights as an uninterrupted one.)
     public func differencesBlockingResume(from other: RunConfiguration) -> [String] {
         var differences: [String] = []
-        if model != other.model { differences.append("the model configuration") }
-        if embedding != other.embedding { differences.append("the embedding method") }
+        if model.embedding != other.model.embedding { differences.append("the embedding method") }
+        var (mine, theirs) = (model, other.model)
+        (mine.embedding, theirs.embedding) = (.plainTables, .plainTables)
+        if mine != theirs { differences.append("the model configuration") }
         if search != other.search {
             differences.append(other.search == nil ? "the run: the checkpoint is a training run's, not a search's"
                                : search == nil ? "the run: the checkpoint is a search's; continue it with compactrec search --resume"

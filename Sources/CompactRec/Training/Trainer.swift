@@ -227,7 +227,7 @@ extension Trainer {
         if let run {
             if improved, let best {
                 var inference = run.configuration
-                (inference.model, inference.embedding) = (best.configuration, .plain)
+                inference.model = best.configuration
                 try WeightsFile(configuration: inference, step: step, validation: evaluation, weights: best.weights)
                     .write(to: run.bestWeightsPath)
             }
@@ -289,10 +289,9 @@ extension Trainer {
     public static func describe(_ configuration: RunConfiguration) -> String {
         let model = configuration.model
         let options = configuration.options
-        var parts = ["\(model.kind.rawValue)", "\(configuration.embedding.rawValue) embeddings d = \(model.dimension)"]
-        if let inner = model.innerDimensions { parts.append("k = \(Set(inner).sorted().map(String.init).joined(separator: "/"))") }
-        if model.fieldDimensions != nil { parts.append("per-field widths") }
-        if [.wd, .deepfm].contains(model.kind) { parts.append("MLP \(model.mlp.map(String.init).joined(separator: "-"))") }
+        var parts = ["\(model.kind.rawValue)", "\(model.embedding.summary) embeddings d = \(model.dimension)"]
+        if model.kind == .dcnv2 { parts.append("\(model.crossLayers) cross layers") }
+        if [.wd, .deepfm, .dcnv2].contains(model.kind) { parts.append("MLP \(model.mlp.map(String.init).joined(separator: "-"))") }
         if model.kind == .dlrm {
             parts.append("bottom \(model.bottomMLP.map(String.init).joined(separator: "-")), top \(model.topMLP.map(String.init).joined(separator: "-"))")
         }

@@ -5,9 +5,10 @@
 /// an XXH64 checksum of everything before it.
 public struct WeightsFile: Sendable {
     static let magic = Array("CRWEIGHT".utf8)
-    /// The version this build writes (and the newest it reads): 2 names every table and
-    /// parameter; version 1 files (values in the model's order) are still read.
-    public static let version: UInt32 = 2
+    /// The version this build writes (and the newest it reads): 3 stores the embedding method as
+    /// a value; 2 names every table and parameter; version 1 files (values in the model's order)
+    /// are still read.
+    public static let version: UInt32 = 3
 
     /// What the JSON header holds.
     public struct Header: Codable, Sendable, Equatable {

@@ -56,7 +56,7 @@ import Testing
         let (store, _) = try TrainerTests.dataset(in: directory)
         var configuration = ModelConfiguration(kind: .deepfm, dimension: 8)
         configuration.mlp = [16]
-        configuration.fieldDimensions = [2, 4, 8, 16, 2, 4, 8, 16]
+        configuration.embedding = .plain(PlainEmbeddingMethod(widths: [2, 4, 8, 16, 2, 4, 8, 16]))
         let deepFM = try ModelFactory.make(configuration, store: store, seed: 1)
         #expect(deepFM.embedding is ProjectedEmbedding)
         #expect(deepFM.embedding.outputDimensions == Array(repeating: 8, count: 8))
@@ -64,7 +64,9 @@ import Testing
         let wideAndDeep = try ModelFactory.make(configuration, store: store, seed: 1)
         #expect(wideAndDeep.embedding is FullEmbedding)
         #expect(wideAndDeep.embedding.outputDimensions == [2, 4, 8, 16, 2, 4, 8, 16])
-        configuration.fieldDimensions = [2, 4]
-        #expect(throws: DataError.self) { _ = try ModelFactory.make(configuration, store: store, seed: 1) }
+        configuration.embedding = .plain(PlainEmbeddingMethod(widths: [2, 4]))
+        #expect(throws: ModelError.invalidSetting(.dims, reason: "2 widths given, the dataset has 8 embedded fields")) {
+            _ = try ModelFactory.make(configuration, store: store, seed: 1)
+        }
     }
 }

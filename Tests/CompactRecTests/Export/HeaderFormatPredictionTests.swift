@@ -34,7 +34,7 @@ import Testing
                               store: store, options: options)
         _ = try trainer.fit()
         let inference = try #require(trainer.bestInference)
-        let run = RunConfiguration(model: configuration, embedding: .plain, options: options, dataset: DatasetIdentity(store))
+        let run = RunConfiguration(model: configuration, options: options, dataset: DatasetIdentity(store))
         let predictor = try Predictor(file: try ModelFile(inference: inference, training: run, step: 1, validation: nil, store: store),
                                       source: "avazu")
 

@@ -6,10 +6,24 @@ import Testing
 /// The model file: train -> export -> load -> predict reproduces in-memory evaluation; damaged
 /// files are refused, each with its own reason; MLET and mixed widths ship at their inference size.
 @Suite struct ModelFileTests {
+    /// The models the round trip is checked for: DeepFM with plain tables, with the
+    /// quotient-remainder trick (whose model file keeps its two tables per field), and DCN-v2.
+    static let roundTripModels: [String: ModelConfiguration] = {
+        var qr = TrainedModel.deepFM
+        qr.embedding = .quotientRemainder(QuotientRemainderEmbeddingMethod(collisions: 8))
+        var dcn = ModelConfiguration(kind: .dcnv2, dimension: 8)
+        dcn.mlp = [32, 16]
+        dcn.crossLayers = 2
+        var dcnQR = dcn
+        dcnQR.embedding = qr.embedding
+        return ["deepfm": TrainedModel.deepFM, "deepfm-qr": qr, "dcnv2": dcn, "dcnv2-qr": dcnQR]
+    }()
+
     /// Every row of the raw file scored by `predict`'s path equals the in-memory evaluation of
     /// the trained best model on that row (test and validation rows), to 1e-6.
-    @Test func roundTripScoresEqualInMemoryEvaluation() throws {
-        let trained = try TrainedModel(TrainedModel.deepFM)
+    @Test(arguments: ["deepfm", "deepfm-qr", "dcnv2", "dcnv2-qr"])
+    func roundTripScoresEqualInMemoryEvaluation(model name: String) throws {
+        let trained = try TrainedModel(try #require(Self.roundTripModels[name]))
         defer { try? FileManager.default.removeItem(atPath: trained.directory) }
         let predictor = try Predictor(path: trained.modelPath)
         #expect(predictor.file.header.model == trained.modelFile.header.model)
@@ -35,6 +49,13 @@ import Testing
         let model = try ModelFactory.make(predictor.file.header.model, store: trained.store, seed: 9)
         try predictor.file.weights.restore(into: model, source: "test")
         #expect(try Evaluation.measure(model, on: trained.store, part: .test, batchSize: 512) == trained.report.test)
+        // The quotient-remainder model's file holds its inference form: two small tables per field.
+        if case .quotientRemainder = trained.modelFile.header.model.embedding {
+            let names = trained.modelFile.weights.tableNames ?? []
+            #expect(names.contains("embedding.C1.quotient") && names.contains("embedding.C1.remainder"))
+            let largest = try #require(trained.store.manifest.fields.compactMap(\.cardinality).max())
+            #expect(trained.modelFile.weights.tables.allSatisfy { $0.rows <= max(8, (largest + 7) / 8) || $0.dimension == 1 })
+        }
     }
 
     @Test func damagedFilesAreRefusedSayingWhy() throws {
@@ -80,8 +101,8 @@ import Testing
         var mlet = ModelConfiguration(kind: .deepfm, dimension: 4)
         mlet.mlp = [16]
         let plain = mlet
-        mlet.innerDimensions = Array(repeating: 16, count: 8)
-        let wide = try TrainedModel(mlet, embedding: .mlet, rows: 5000)
+        mlet.embedding = .mlet(MLETEmbeddingMethod(innerWidths: Array(repeating: 16, count: 8)))
+        let wide = try TrainedModel(mlet, rows: 5000)
         defer { try? FileManager.default.removeItem(atPath: wide.directory) }
         let narrow = try TrainedModel(plain, rows: 5000)
         defer { try? FileManager.default.removeItem(atPath: narrow.directory) }
@@ -89,7 +110,7 @@ import Testing
         let mletFile = try ModelFile.export(from: wide.run.checkpointPath)
         let plainFile = narrow.modelFile
         #expect(mletFile.header.model == plain)
-        #expect(mletFile.header.training.configuration.embedding == .mlet)
+        #expect(mletFile.header.training.configuration.model.embedding == mlet.embedding)
         #expect(wide.modelFile.weights.hasShapes(of: mletFile.weights), "best.weights and the checkpoint fold to the same shapes")
         let (mletSections, plainSections) = (try mletFile.encoded().sections, try plainFile.encoded().sections)
         #expect(try mletFile.sections() == mletSections && plainFile.sections() == plainSections, "counted sizes are the written ones")
@@ -106,7 +127,7 @@ import Testing
         var configuration = ModelConfiguration(kind: .deepfm, dimension: 8)
         configuration.mlp = [16]
         let widths = [2, 8, 4, 1, 8, 3, 2, 6]
-        configuration.fieldDimensions = widths
+        configuration.embedding = .plain(PlainEmbeddingMethod(widths: widths))
         let trained = try TrainedModel(configuration, rows: 5000)
         defer { try? FileManager.default.removeItem(atPath: trained.directory) }
         let file = trained.modelFile

@@ -11,7 +11,7 @@ import Testing
         var deepFM = ModelConfiguration(kind: .deepfm, dimension: 8)
         deepFM.mlp = [16, 8]
         deepFM.batchNorm = true
-        deepFM.fieldDimensions = [2, 8, 4, 1, 8, 3, 2, 6]
+        deepFM.embedding = .plain(PlainEmbeddingMethod(widths: [2, 8, 4, 1, 8, 3, 2, 6]))
         var dlrm = ModelConfiguration(kind: .dlrm, dimension: 4)
         (dlrm.bottomMLP, dlrm.topMLP) = ([8], [8])
         var wd = ModelConfiguration(kind: .wd, dimension: 4)

@@ -9,7 +9,7 @@ import Testing
         configuration.mlp = [16, 8]
         configuration.bottomMLP = [8]
         configuration.topMLP = [8]
-        configuration.innerDimensions = inner.map { k in store.manifest.fields.compactMap(\.cardinality).map { _ in k } }
+        if let inner { configuration.embedding = .mlet(MLETEmbeddingMethod(innerWidths: store.manifest.fields.compactMap(\.cardinality).map { _ in inner })) }
         return configuration
     }
 
@@ -45,7 +45,7 @@ import Testing
 
         let form = InferenceModel(model, configuration: configuration)
         var plainConfiguration = configuration
-        plainConfiguration.innerDimensions = nil
+        plainConfiguration.embedding = .plainTables
         #expect(form.configuration == plainConfiguration, "the folded model is a plain model of width d")
         let folded = try form.makeModel(store: store, source: "test")
         #expect(folded.embedding is FullEmbedding)
@@ -59,7 +59,7 @@ import Testing
         // Byte for byte the file of a plain model of width d with the same header.
         let plain = try ModelFactory.make(plainConfiguration, store: store, seed: 9)
         #expect(ModelWeights(plain).hasShapes(of: form.weights))
-        let run = RunConfiguration(model: plainConfiguration, embedding: .plain, options: options, dataset: DatasetIdentity(store))
+        let run = RunConfiguration(model: plainConfiguration, options: options, dataset: DatasetIdentity(store))
         let validation = report.bestValidation
         try WeightsFile(configuration: run, step: 7, validation: validation, weights: form.weights).write(to: directory + "/mlet.weights")
         try WeightsFile(configuration: run, step: 7, validation: validation, weights: ModelWeights(plain)).write(to: directory + "/plain.weights")
@@ -76,20 +76,19 @@ import Testing
         let model = Self.configuration(.deepfm, store: store, inner: 16)
         var options = TrainingOptions()
         (options.batchSize, options.epochs, options.threads, options.evaluateEvery) = (512, 1, 1, 10)
-        let configuration = RunConfiguration(model: model, embedding: .mlet, options: options, dataset: DatasetIdentity(store))
+        let configuration = RunConfiguration(model: model, options: options, dataset: DatasetIdentity(store))
         let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
         let report = try Trainer(model: ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options)
             .fit(run: run)
         let file = try WeightsFile.read(from: run.bestWeightsPath)
-        #expect(file.header.configuration.embedding == .plain)
-        #expect(file.header.configuration.model.innerDimensions == nil)
+        #expect(file.header.configuration.model.embedding == .plainTables)
         let loaded = try ModelFactory.make(file.header.configuration.model, store: store, seed: 5)
         loaded.useThreads(1)
         try file.weights.restore(into: loaded, source: run.bestWeightsPath)
         let test = try Evaluation.measure(loaded, on: store, part: .test, batchSize: 512)
         #expect(test == report.test)
         let checkpoint = try Checkpoint.read(from: run.checkpointPath)
-        #expect(checkpoint.configuration.model.innerDimensions != nil, "the checkpoint keeps the wide tables to resume from")
+        #expect(checkpoint.configuration.model.embedding.innerWidths != nil, "the checkpoint keeps the wide tables to resume from")
         #expect(checkpoint.weights.tables.first?.dimension == 16)
     }
 
@@ -110,19 +109,20 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (store, _) = try TrainerTests.dataset(in: directory)
         var narrow = Self.configuration(.deepfm, store: store, inner: 2)
-        #expect(throws: DataError.self) { _ = try ModelFactory.make(narrow, store: store, seed: 1) }
+        #expect(refusedSetting { try ModelFactory.make(narrow, store: store, seed: 1) } == .innerDims, "k = 2 is below d = 4")
         narrow = Self.configuration(.lr, store: store, inner: 16)
-        #expect(throws: DataError.self) { _ = try ModelFactory.make(narrow, store: store, seed: 1) }
+        #expect(refusedSetting { try ModelFactory.make(narrow, store: store, seed: 1) } == .embedding, "LR has no embeddings")
         // With per-field widths: every inner width must reach its field's width, and Wide & Deep
         // (which has no projection to a common width) is refused.
         var both = Self.configuration(.deepfm, store: store, inner: 16)
         let fieldCount = store.manifest.fields.compactMap(\.cardinality).count
-        both.fieldDimensions = (0..<fieldCount).map { $0 == 0 ? 24 : 2 }
-        #expect(throws: DataError.self) { _ = try ModelFactory.make(both, store: store, seed: 1) }
-        both.fieldDimensions = (0..<fieldCount).map { $0 == 0 ? 16 : 2 }
+        let inner = Array(repeating: 16, count: fieldCount)
+        both.embedding = .mlet(MLETEmbeddingMethod(innerWidths: inner, widths: (0..<fieldCount).map { $0 == 0 ? 24 : 2 }))
+        #expect(refusedSetting { try ModelFactory.make(both, store: store, seed: 1) } == .innerDims, "k = 16 is below 24")
+        both.embedding = .mlet(MLETEmbeddingMethod(innerWidths: inner, widths: (0..<fieldCount).map { $0 == 0 ? 16 : 2 }))
         #expect(try ModelFactory.make(both, store: store, seed: 1).embedding is MLETProjectedEmbedding)
         both.kind = .wd
-        #expect(throws: DataError.self) { _ = try ModelFactory.make(both, store: store, seed: 1) }
+        #expect(refusedSetting { try ModelFactory.make(both, store: store, seed: 1) } == .dims, "W&D has no projection")
     }
 
     /// MLET towards per-field widths (AutoDim's choice retrained with wide tables): after some
@@ -135,7 +135,8 @@ import Testing
         let (store, _) = try TrainerTests.dataset(in: directory)
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         var configuration = Self.configuration(kind, store: store, inner: 16)
-        configuration.fieldDimensions = cardinalities.indices.map { [1, 2, 4, 8][$0 % 4] }
+        let chosen = cardinalities.indices.map { [1, 2, 4, 8][$0 % 4] }
+        configuration.embedding = configuration.embedding.retargeted(to: chosen)
         let model = try ModelFactory.make(configuration, store: store, seed: 3)
         let layer = try #require(model.embedding as? MLETProjectedEmbedding)
         #expect(layer.tables.allSatisfy { $0.dimension == 16 }, "training holds the wide tables")
@@ -145,12 +146,11 @@ import Testing
 
         let form = InferenceModel(model, configuration: configuration)
         // Each field keeps its width and projection where n d_f + d_f d < n d, else is folded to d.
-        let expectedWidths = zip(cardinalities, configuration.fieldDimensions ?? []).map { n, width in
+        let expectedWidths = zip(cardinalities, chosen).map { n, width in
             width == 4 || n * width + width * 4 < n * 4 ? width : 4
         }
         var plainConfiguration = configuration
-        plainConfiguration.innerDimensions = nil
-        plainConfiguration.fieldDimensions = expectedWidths
+        plainConfiguration.embedding = .plain(PlainEmbeddingMethod(widths: expectedWidths))
         #expect(form.configuration == plainConfiguration, "the inference model is the plain model of the chosen widths")
         #expect(expectedWidths.contains(1) && expectedWidths.contains(2), "some narrow fields keep their projections")
         let served = try form.makeModel(store: store, source: "test")

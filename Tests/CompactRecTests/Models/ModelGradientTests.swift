@@ -68,6 +68,27 @@ import Testing
                                                standardDeviation: 0.5, random: &random)
         models.append(("deepfm-mlet-widths", DeepFM(schema: schema, cardinalities: cardinalities, embedding: mletMixed,
                                                     configuration: configuration, random: &random)))
+        // The quotient-remainder trick with c = 4: c1, c3 and tags split (ceil(n/4) + 4 rows),
+        // c2's 4 values keep one plain table. The factors are redrawn wide (their initial 0.1
+        // makes every product, and so every gradient, small enough to hide an error).
+        let qr = { (random: inout SeededRandom) -> QuotientRemainderEmbedding in
+            let layer = QuotientRemainderEmbedding(method: QuotientRemainderEmbeddingMethod(collisions: 4), cardinalities: cardinalities,
+                                                   dimension: 3, categoricalCount: 3, names: schema.vocabularyFields, random: &random)
+            for table in layer.tables {
+                for i in table.weights.indices { table.weights[i] = Float(random.nextGaussian()) * 0.7 }
+            }
+            return layer
+        }
+        models.append(("fm-qr", FactorizationMachine(schema: schema, cardinalities: cardinalities, embedding: qr(&random), random: &random)))
+        models.append(("deepfm-qr", DeepFM(schema: schema, cardinalities: cardinalities, embedding: qr(&random),
+                                           configuration: configuration, random: &random)))
+        // DCN-v2: the cross network over the fields' vectors and the dense values, then the MLP;
+        // with fields of mixed widths, and without dense values.
+        for name in ["dcnv2", "dcnv2-mixed", "dcnv2-mixed-no-dense"] {
+            if let model = DCNv2Tests.model(name) { models.append((name, model)) }
+        }
+        models.append(("dcnv2-qr", DCNv2(schema: schema, embedding: qr(&random), configuration: configuration, crossLayers: 2,
+                                         random: &random)))
         // Biases start at zero: a row whose hidden units are all zero then sits exactly on the
         // next ReLU's kink, where no finite difference agrees with either one-sided derivative.
         // Random biases move every model off its kinks.
@@ -108,7 +129,7 @@ import Testing
     }
 
     @Test(arguments: ["lr", "fm", "wd", "deepfm", "dlrm", "dlrm-no-dense", "deepfm-projected", "wd-mixed", "fm-mlet", "dlrm-mlet",
-                            "deepfm-mlet-widths"])
+                            "deepfm-mlet-widths", "fm-qr", "deepfm-qr", "dcnv2", "dcnv2-mixed", "dcnv2-mixed-no-dense", "dcnv2-qr"])
     func gradientsMatchFiniteDifferences(name: String) throws {
         let model = try #require(Self.models().first { $0.0 == name }?.1)
         let batch = Self.batch()

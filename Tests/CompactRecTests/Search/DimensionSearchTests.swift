@@ -269,7 +269,7 @@ import Testing
         // Warm start: the retrained model starts from the chosen candidates' rows and maps and
         // the search's MLP.
         var retrained = configuration
-        retrained.fieldDimensions = result.widths
+        retrained.embedding = .plain(PlainEmbeddingMethod(widths: result.widths))
         let model = try ModelFactory.make(retrained, store: store, seed: 9)
         // The count search prints is the retrained model's: with projections for DeepFM, without for W&D.
         #expect(model.embedding.parameterCount == result.chosenEmbeddingParameters(projected: true))
@@ -415,7 +415,7 @@ import Testing
         searchOptions.secondOrder = secondOrder
         searchOptions.warmUpFraction = 0.1
         let model = TrainerTests.deepFMConfiguration
-        let configuration = RunConfiguration(model: model, embedding: .plain, options: options, dataset: DatasetIdentity(store),
+        let configuration = RunConfiguration(model: model, options: options, dataset: DatasetIdentity(store),
                                              search: searchOptions)
         let search = { try DimensionSearch(configuration: model, store: store, options: options, searchOptions: searchOptions) }
         let whole = try search().run(run: TrainingRun(directory: directory + "/whole", configuration: configuration, start: .new))

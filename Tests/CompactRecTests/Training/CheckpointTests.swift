@@ -11,9 +11,10 @@ import Testing
         model.batchNorm = batchNorm
         model.dropout = batchNorm ? 0.1 : 0
         let fields = store.manifest.fields.compactMap(\.cardinality).indices
-        if mlet { model.innerDimensions = fields.map { _ in 24 } }
-        if fieldWidths { model.fieldDimensions = fields.map { [2, 8, 4][$0 % 3] } }
-        return RunConfiguration(model: model, embedding: mlet ? .mlet : .plain, options: options, dataset: DatasetIdentity(store))
+        let widths = fieldWidths ? fields.map { [2, 8, 4][$0 % 3] } : nil
+        model.embedding = mlet ? .mlet(MLETEmbeddingMethod(innerWidths: fields.map { _ in 24 }, widths: widths))
+            : .plain(PlainEmbeddingMethod(widths: widths))
+        return RunConfiguration(model: model, options: options, dataset: DatasetIdentity(store))
     }
 
     static func options() -> TrainingOptions {

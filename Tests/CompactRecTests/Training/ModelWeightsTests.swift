@@ -13,10 +13,10 @@ import Testing
             all.append(("\(kind)", plain))
             guard kind != .lr else { continue }
             var mlet = plain
-            mlet.innerDimensions = Array(repeating: 16, count: 8)
+            mlet.embedding = .mlet(MLETEmbeddingMethod(innerWidths: Array(repeating: 16, count: 8)))
             all.append(("\(kind)-mlet", mlet))
             var mixed = plain
-            mixed.fieldDimensions = [2, 4, 8, 2, 4, 8, 2, 4]
+            mixed.embedding = .plain(PlainEmbeddingMethod(widths: [2, 4, 8, 2, 4, 8, 2, 4]))
             all.append(("\(kind)-widths", mixed))
         }
         return all
@@ -30,7 +30,7 @@ import Testing
             let model = try ModelFactory.make(configuration, store: store, seed: 1)
             let names = model.sparseTables.map(\.name) + model.denseParameters.map(\.name)
             #expect(Set(names).count == names.count, "\(name): \(names)")
-            #expect(names.allSatisfy { ["embedding.", "linear.", "mlp.", "bottom_mlp.", "top_mlp."].contains(where: $0.hasPrefix) },
+            #expect(names.allSatisfy { ["embedding.", "linear.", "mlp.", "bottom_mlp.", "top_mlp.", "cross."].contains(where: $0.hasPrefix) },
                     "\(name): \(names.filter { !$0.hasPrefix("embedding.") && !$0.hasPrefix("linear.") })")
             if configuration.kind != .lr { #expect(model.embedding.tables.map(\.name).first == "embedding.C1") }
 
@@ -63,7 +63,7 @@ import Testing
         _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: schema), formatName: "schema", inputs: [data], output: directory + "/p")
         let store = try ColumnStore(directory: directory + "/p")
         #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .fm, dimension: 4), store: store, seed: 1) }
-            throws: { error in (error as? DataError)?.errorDescription?.contains("named linear.bias") == true }
+            throws: { error in (error as? ModelError) == .parameterNameCollision(name: "linear.bias", source: directory + "/p") }
     }
 
     /// A weights file and a checkpoint as version 1 wrote them (no names, the model's order) are

@@ -30,10 +30,10 @@ struct ThreadSettingTests {
             all.append(plain)
             guard kind != .lr else { continue }
             var mlet = plain
-            mlet.innerDimensions = Array(repeating: 32, count: 8)
+            mlet.embedding = .mlet(MLETEmbeddingMethod(innerWidths: Array(repeating: 32, count: 8)))
             all.append(mlet)
             var mixed = plain
-            mixed.fieldDimensions = [2, 4, 8, 16, 2, 4, 8, 16]
+            mixed.embedding = .plain(PlainEmbeddingMethod(widths: [2, 4, 8, 16, 2, 4, 8, 16]))
             all.append(mixed)
         }
         return all
@@ -45,7 +45,7 @@ struct ThreadSettingTests {
         let (store, _) = try TrainerTests.dataset(in: directory)
         for configuration in Self.configurations {
             let widest = try Self.widestRegion(configuration, store: store, threads: 1)
-            let name = "\(configuration.kind) inner \(configuration.innerDimensions?.first ?? 0) widths \(configuration.fieldDimensions ?? [])"
+            let name = "\(configuration.kind) \(configuration.embedding.summary)"
             #expect(widest == 1, "\(name): a region ran on \(widest) threads with --threads 1")
         }
         // The control: the recorder sees the regions at all.
