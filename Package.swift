@@ -21,7 +21,9 @@ let package = Package(
     name: "CompactRec",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "CompactRecData", targets: ["CompactRecData"]),
         .library(name: "CompactRec", targets: ["CompactRec"]),
+        .library(name: "CompactRecInference", targets: ["CompactRecInference"]),
         .library(name: "CompactRecServer", targets: ["CompactRecServer"]),
         .executable(name: "compactrec", targets: ["compactrec"]),
     ],
@@ -34,17 +36,35 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
+    // Targets, lowest first; each imports only those above it (docs/ARCHITECTURE.md):
+    // CompactRecData (readers, prepared datasets, the teacher generator, metrics, atomic files)
+    // <- CompactRec (the training core: kernels, layers, embeddings, models, optimizers, the
+    // trainer, AutoDim's search, run reports; one module so the kernels inline)
+    // <- CompactRecInference (model files, prediction, exports)
+    // <- CompactRecServer (HTTP) <- compactrec (the command line).
     targets: [
         .target(name: "CompactRecShims"),
         .target(
-            name: "CompactRec",
+            name: "CompactRecData",
             dependencies: ["CompactRecShims", .product(name: "Yams", package: "Yams")],
+            swiftSettings: librarySettings
+        ),
+        .target(
+            name: "CompactRec",
+            dependencies: ["CompactRecData", "CompactRecShims", .product(name: "Yams", package: "Yams")],
+            swiftSettings: librarySettings
+        ),
+        .target(
+            name: "CompactRecInference",
+            dependencies: ["CompactRecData", "CompactRec"],
             swiftSettings: librarySettings
         ),
         .target(
             name: "CompactRecServer",
             dependencies: [
+                "CompactRecData",
                 "CompactRec",
+                "CompactRecInference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -55,7 +75,9 @@ let package = Package(
         .executableTarget(
             name: "compactrec",
             dependencies: [
+                "CompactRecData",
                 "CompactRec",
+                "CompactRecInference",
                 "CompactRecServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -65,13 +87,13 @@ let package = Package(
         // A small trained model and its files, shared by both test targets.
         .target(
             name: "CompactRecTestSupport",
-            dependencies: ["CompactRec"],
+            dependencies: ["CompactRecData", "CompactRec", "CompactRecInference"],
             path: "Tests/CompactRecTestSupport",
             swiftSettings: librarySettings
         ),
         .testTarget(
             name: "CompactRecTests",
-            dependencies: ["CompactRec", "CompactRecTestSupport"],
+            dependencies: ["CompactRecData", "CompactRec", "CompactRecInference", "CompactRecTestSupport"],
             exclude: ["Fixtures/PROVENANCE.md"],
             resources: [.copy("Fixtures/files")],
             swiftSettings: cpuSettings
@@ -79,7 +101,9 @@ let package = Package(
         .testTarget(
             name: "CompactRecServerTests",
             dependencies: [
+                "CompactRecData",
                 "CompactRec",
+                "CompactRecInference",
                 "CompactRecServer",
                 "CompactRecTestSupport",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,6 @@
 import CompactRec
+import CompactRecData
+import CompactRecInference
 
 /// What `GET /v1/model` returns: the model's fields, sizes and provenance, so a client can
 /// see which field names and value types `POST /v1/predict` takes.

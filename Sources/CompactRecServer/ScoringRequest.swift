@@ -1,5 +1,7 @@
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// The body of `POST /v1/predict`: `{"rows": [{"C1": "68fd1e64", "I1": 5, ...}, ...]}`, each
 /// row the raw values of a sample by field name (fields may be left out: they are missing).

@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import CompactRecData
+import CompactRecInference
 
 /// The HTTP scoring server (`compactrec serve`) on Hummingbird:
 /// - `POST /v1/predict` takes `{"rows": [{"C1": "68fd1e64", "I1": 5, ...}, ...]}` and returns

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec autodim`: AutoDim's search, then retraining with the chosen widths.
 struct AutoDimCommand: AsyncParsableCommand {

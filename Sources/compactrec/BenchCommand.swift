@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec bench`: micro-benchmarks of the kernels, to compare with reference libraries.
 struct BenchCommand: ParsableCommand {

@@ -6,6 +6,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec bench train`: training throughput (samples/s) of whole training steps, as
 /// `compactrec train` runs them, against the roofline of the models' matrix products.

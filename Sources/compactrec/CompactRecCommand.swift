@@ -1,5 +1,7 @@
 import ArgumentParser
 import CompactRec
+import CompactRecData
+import CompactRecInference
 
 /// The `compactrec` command line: prepare data, train compact-embedding CTR models, serve them.
 @main

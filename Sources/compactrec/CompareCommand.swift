@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec compare`: AutoDim's comparison table on one dataset.
 struct CompareCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// One method's line of the comparison.
 struct ComparisonRow: Codable {

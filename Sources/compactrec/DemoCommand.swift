@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec demo`: the whole pipeline on embedded defaults, in a temporary directory.
 struct DemoCommand: AsyncParsableCommand {

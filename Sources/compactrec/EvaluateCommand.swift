@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec evaluate`: AUC and logloss of a trained run's best weights on a dataset part.
 struct EvaluateCommand: AsyncParsableCommand {

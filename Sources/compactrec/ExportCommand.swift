@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec export`: a trained run to one model file (or safetensors for Python).
 struct ExportCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CompactRec
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec generate`: synthetic click data in Criteo-Kaggle's layout, labelled by a hidden
 /// teacher model whose oracle AUC is known, so trained models can be judged against the best

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CompactRec
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec inspect`: a prepared dataset's summary.
 struct InspectCommand: AsyncParsableCommand {

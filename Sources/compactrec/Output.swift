@@ -4,6 +4,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CompactRecData
+import CompactRecInference
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec predict`: click probabilities for a file of raw rows.
 struct PredictCommand: AsyncParsableCommand {

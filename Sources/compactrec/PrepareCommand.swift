@@ -5,6 +5,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec prepare`: raw CTR files to a prepared, memory-mappable dataset directory.
 struct PrepareCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec search`: AutoDim's search stage; writes the chosen per-field widths.
 struct SearchCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CompactRec
+import CompactRecData
+import CompactRecInference
 
 /// AutoDim's search options, shared by `search`, `autodim` and `compare`.
 struct SearchSettingOptions: ParsableArguments {

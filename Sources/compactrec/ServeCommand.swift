@@ -3,6 +3,8 @@ import CompactRec
 import CompactRecServer
 import Foundation
 import Logging
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec serve`: an HTTP server that scores rows with a model file.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec sweep`: plain and MLET embeddings over a grid of widths d and inner widths k on
 /// one dataset, as a CSV and a chart of test AUC against inference-time embedding parameters.

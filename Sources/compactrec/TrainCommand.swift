@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// `compactrec train`: trains a model on a prepared dataset and reports test metrics.
 struct TrainCommand: AsyncParsableCommand {

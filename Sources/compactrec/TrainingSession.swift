@@ -1,6 +1,8 @@
 import CompactRec
 import Foundation
 import Synchronization
+import CompactRecData
+import CompactRecInference
 
 /// Set by SIGINT (Ctrl-C) during training: the trainer then saves a checkpoint and stops.
 private let interruptRequested = Atomic<Bool>(false)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// The model and training options shared by `train` (and the commands that train), resolved
 /// against an optional experiment file: an option given on the command line wins, then the

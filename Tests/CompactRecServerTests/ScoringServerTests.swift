@@ -5,6 +5,8 @@ import Logging
 import ServiceLifecycle
 import Testing
 @testable import CompactRecServer
+import CompactRecData
+import CompactRecInference
 
 /// The scoring server over real HTTP: started on an ephemeral port (readiness from the server's
 /// own signal), queried with `HTTPTestClient`, stopped gracefully.

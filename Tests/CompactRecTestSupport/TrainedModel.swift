@@ -1,5 +1,7 @@
 import CompactRec
 import Foundation
+import CompactRecData
+import CompactRecInference
 
 /// A small model trained on teacher data, with its raw rows, prepared dataset, run directory
 /// and model file: what the export, prediction and server tests start from.

@@ -1,4 +1,6 @@
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// The setting a model error names when `body` throws `ModelError.invalidSetting`; nil when it
 /// throws nothing or another error (so a test can check which setting was refused, not only

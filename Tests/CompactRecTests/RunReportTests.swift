@@ -4,6 +4,8 @@ import FoundationXML
 #endif
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Counts the elements of an XML document and records whether it parsed.
 private final class XMLCheck: NSObject, XMLParserDelegate {

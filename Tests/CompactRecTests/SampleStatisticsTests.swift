@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct SampleStatisticsTests {
     /// FDE (32)'s test AUC over seeds 1-3 in docs/BENCHMARKS.md, worked by hand: mean 0.6912;

@@ -1,5 +1,7 @@
 import Foundation
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Paths the tests read: hand-written fixtures in the test bundle, and the real dataset samples
 /// in `../shared/data/` beside the repository (never copied into it).

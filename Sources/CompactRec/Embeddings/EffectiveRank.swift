@@ -1,4 +1,5 @@
 import Foundation
+import CompactRecData
 
 /// The effective rank of an embedding table (Roy and Vetterli, 2007): exp of the entropy of its
 /// normalised singular values, a number between 1 (every row on one line) and the width (all

@@ -1,3 +1,4 @@
+import CompactRecData
 /// What every embedding method provides to every model: per-field vectors for a batch, their
 /// backward pass, parameters, and the plain-table inference form.
 ///

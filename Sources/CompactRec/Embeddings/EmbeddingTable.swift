@@ -1,4 +1,5 @@
 import CompactRecShims
+import CompactRecData
 
 /// One field's embedding table: `rows` vectors of width `dimension`, with a sparse gradient
 /// that holds only the rows the current batch used.

@@ -1,4 +1,5 @@
 import CompactRecShims
+import CompactRecData
 
 /// The plain embedding method (FDE, "full dimension embedding"): one table per field, the
 /// field's vector is its row; multi-valued fields average their rows.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// MLET's settings: each field is trained as an n x k table followed by a k x d_f linear map,
 /// and folded into one n x d_f table for inference (d_f = d, or the field's width in `widths`).
 ///

@@ -1,3 +1,4 @@
+import CompactRecData
 /// MLET for per-field widths: each field is trained as an n x k table, a k x d_f map (MLET's
 /// inner map) and, where d_f differs from the common width d, the d_f x d projection that
 /// equal-width interactions (FM, DeepFM, DLRM) need.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The plain method's settings (FDE, mixed dimensions): one table per field, of the model's
 /// width d or of per-field widths.
 ///

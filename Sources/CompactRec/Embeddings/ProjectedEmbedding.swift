@@ -1,3 +1,4 @@
+import CompactRecData
 /// "Table, then projection": each field's rows have their own width k, and a learned linear map
 /// k -> d (no bias, no nonlinearity) brings every field to the common width d.
 ///

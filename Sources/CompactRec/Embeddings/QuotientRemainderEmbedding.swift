@@ -1,3 +1,4 @@
+import CompactRecData
 /// The quotient-remainder trick (Shi et al. 2020, DLRM's `--qr-flag` with the `mult`
 /// operation): a field of n values gets a quotient table of ceil(n / c) rows and a remainder
 /// table of c rows, and value x's vector is the element-wise product

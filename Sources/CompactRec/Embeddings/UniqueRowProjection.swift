@@ -1,3 +1,4 @@
+import CompactRecData
 /// One categorical field of a `ProjectedEmbedding`, computed once per distinct row of a batch.
 ///
 /// A batch of 4096 rows uses far fewer distinct ids per field (ids are Zipf-distributed), and

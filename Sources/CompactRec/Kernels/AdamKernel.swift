@@ -6,6 +6,7 @@ import Darwin
 #elseif canImport(Musl)
 import Musl
 #endif
+import CompactRecData
 
 /// One Adam step (Kingma & Ba) on runs of values: the dense optimizer's parameters and the
 /// sparse optimizer's touched rows.

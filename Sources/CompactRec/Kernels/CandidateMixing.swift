@@ -1,3 +1,4 @@
+import CompactRecData
 /// The loops of AutoDim's candidate mixing (`SearchField`), on one field's small matrices: the
 /// candidates' maps side by side (`K x candidates * width`, candidate `m` in the column block
 /// `m * width ..< (m + 1) * width`), per-column statistics and scales, and moving blocks of

@@ -1,3 +1,4 @@
+import CompactRecData
 /// A per-column scale and shift applied to a block of columns, and its backward pass: the
 /// loops of AutoDim's scale of the mixed vectors (`DimensionSearchEmbedding`'s `mixedScale`),
 /// which scales and shifts each field's mixed vectors on their way into the model.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The loops of the dense layers that are not matrix products: bias add, ReLU, dropout, column
 /// sums, batch normalisation, and the per-sample FM and dot-product interactions.
 ///

@@ -1,3 +1,4 @@
+import CompactRecData
 /// General matrix multiply, C = alpha * op(A) * op(B) + beta * C, the work of every dense layer
 /// (forward: X W; backward: dY W^T and X^T dY).
 ///

@@ -1,4 +1,5 @@
 import CompactRecShims
+import CompactRecData
 
 /// An elementwise step that `GEMM.multiply` applies to C's values as it finishes each tile
 /// (after the last k block and the row vector), while the tile is still in the L1 cache.

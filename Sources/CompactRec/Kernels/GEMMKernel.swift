@@ -1,4 +1,5 @@
 import CompactRecShims
+import CompactRecData
 
 /// The fast GEMM behind `GEMM.multiply`: cache blocking, packed panels, a 6 x 16 SIMD8
 /// micro-kernel, and work split over the cores by blocks of C.

@@ -1,4 +1,5 @@
 import CompactRecShims
+import CompactRecData
 
 /// How a micro-kernel tile is written into C.
 enum GEMMUpdate {

@@ -1,3 +1,4 @@
+import CompactRecData
 /// One GEMM operand in memory: a row-major matrix and whether it enters the product transposed.
 struct GEMMOperand {
     /// The first value.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The products with a dimension of 1, which the 6 x 16 micro-kernel would pad 6- or 16-fold
 /// and pack for nothing: matrix-vector products (n = 1, the logit layer's X w and X^T dY; or
 /// m = 1) and outer products (k = 1, the logit layer's dY w^T).

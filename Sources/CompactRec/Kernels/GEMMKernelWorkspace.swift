@@ -1,4 +1,5 @@
 import Foundation
+import CompactRecData
 
 /// Reusable packing buffers for `GEMM.multiply`, so that steady-state training does not allocate.
 ///

@@ -5,6 +5,7 @@ import Darwin
 #elseif canImport(Musl)
 import Musl
 #endif
+import CompactRecData
 
 /// Arrays for embedding tables and their optimizer state: hundreds of MB read at random rows.
 ///

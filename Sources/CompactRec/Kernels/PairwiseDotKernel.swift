@@ -1,3 +1,4 @@
+import CompactRecData
 /// The loops of DLRM's dot interaction: per row, the dot products of every pair of field
 /// vectors, and their backward pass.
 ///

@@ -1,3 +1,4 @@
+import CompactRecData
 /// Batch normalisation over the samples of a batch, per feature (Ioffe and Szegedy, 2015), as
 /// PyTorch's `BatchNorm1d` computes it.
 ///

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The cross network of DCN-v2 (Wang et al. 2021, "DCN V2: Improved Deep & Cross Network"), in
 /// its stacked form with full-rank matrices: `L` cross layers over width `D`,
 ///

@@ -1,3 +1,4 @@
+import CompactRecData
 /// DLRM's feature interaction (Naumov et al., 2019): the dot products between every pair of a
 /// row's field vectors.
 ///

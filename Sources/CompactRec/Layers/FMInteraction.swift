@@ -1,3 +1,4 @@
+import CompactRecData
 /// The pairwise term of a factorization machine (Rendle, 2010) over per-field vectors: for a row
 /// of `fields` vectors `v_f` of width `dimension`, `sum_{f < g} <v_f, v_g>`, computed in
 /// `O(fields * dimension)` as `0.5 * sum_k ((sum_f v_fk)^2 - sum_f v_fk^2)`.

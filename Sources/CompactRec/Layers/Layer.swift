@@ -1,3 +1,4 @@
+import CompactRecData
 /// A dense layer with a hand-written backward pass: the building block of the models' MLPs and
 /// interactions, and what `MLP` chains.
 ///

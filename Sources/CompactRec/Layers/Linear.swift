@@ -1,3 +1,4 @@
+import CompactRecData
 /// A fully connected layer, `Y = X W + b`: the dense layer of every MLP.
 ///
 /// `W` is stored `inputs x outputs`, so the forward pass is one GEMM without transposes and the

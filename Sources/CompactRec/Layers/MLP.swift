@@ -1,3 +1,4 @@
+import CompactRecData
 /// A multilayer perceptron: for each hidden width, `Linear -> [BatchNorm] -> ReLU -> [Dropout]`,
 /// then an optional final `Linear` to `outputs` with no activation (logits, or DLRM's bottom
 /// vector).

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The rectifier `max(x, 0)`, the hidden activation of the MLPs.
 ///
 /// Backward passes the gradient where the output is positive (exactly where the input was), so

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The training loss of every CTR model: the mean binary cross-entropy of a sigmoid over logits.
 ///
 /// Computed from logits in the numerically stable form
@@ -34,7 +35,7 @@ public final class SigmoidCrossEntropy {
     }
 
     /// `1 / (1 + exp(-z))`, evaluated through `exp(-|z|)` so it never overflows.
-    static func sigmoid(_ z: Double) -> Double {
+    public static func sigmoid(_ z: Double) -> Double {
         let e = _exp(-abs(z))
         return z >= 0 ? 1 / (1 + e) : e / (1 + e)
     }

@@ -1,3 +1,4 @@
+import CompactRecData
 /// DCN-v2 (Wang et al. 2021, "DCN V2: Improved Deep & Cross Network"), stacked structure: the
 /// field embeddings concatenated with the dense values form `x_0` (width
 /// `D = embedding.outputWidth + dense fields`), a `CrossNetwork` of full-rank cross layers

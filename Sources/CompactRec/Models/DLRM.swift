@@ -1,3 +1,4 @@
+import CompactRecData
 /// DLRM (Naumov et al. 2019): a bottom MLP maps the dense values to a vector of width d, the
 /// pairwise dot products of that vector and the field embeddings form the interaction, and a
 /// top MLP reads the bottom vector with the dot products to give the logit.
@@ -9,9 +10,9 @@ public final class DLRM: CTRModel {
     /// Field embeddings (equal widths d).
     public let embedding: any EmbeddingLayer
     /// The bottom MLP, nil when the data has no dense features.
-    let bottom: MLP?
+    public let bottom: MLP?
     let interaction: DotInteraction
-    let top: MLP
+    public let top: MLP
 
     /// A DLRM with `embedding` (width d for every field), bottom MLP `bottomMLP` + [d] (none
     /// when `schema` has no dense fields) and top MLP `topMLP` + [1]. The interaction needs two

@@ -1,3 +1,4 @@
+import CompactRecData
 /// DeepFM (Guo et al. 2017): an FM and an MLP sharing the field embeddings; the MLP reads the
 /// embeddings concatenated with the dense values; the logit is the sum of both parts.
 public final class DeepFM: CTRModel {
@@ -6,7 +7,7 @@ public final class DeepFM: CTRModel {
     /// First-order weights.
     public let linear: FirstOrderTerm
     let interaction: FMInteraction
-    let deep: DeepPart
+    public let deep: DeepPart
     private var logits = Matrix(rows: 0, columns: 1)
     private var embeddingGradient = Matrix(rows: 0, columns: 0)
 

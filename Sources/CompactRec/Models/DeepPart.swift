@@ -1,3 +1,4 @@
+import CompactRecData
 /// The deep half of DeepFM and Wide & Deep: an MLP to one logit over the field vectors
 /// concatenated with the dense values.
 public final class DeepPart {

@@ -1,3 +1,4 @@
+import CompactRecData
 /// Factorization machine: first-order weights plus the pairwise interactions of the fields'
 /// embeddings, sum over field pairs of <v_f, v_g>.
 public final class FactorizationMachine: CTRModel {

@@ -1,3 +1,4 @@
+import CompactRecData
 /// The linear part of LR, FM, Wide & Deep and DeepFM: a bias, one weight per category value
 /// (a width-1 embedding, sparse-updated) and one weight per dense field.
 public final class FirstOrderTerm {
@@ -6,7 +7,7 @@ public final class FirstOrderTerm {
     /// Dense fields' weights and the bias (nil without dense fields: then `bias` alone).
     public let denseLinear: Linear?
     /// The bias when there are no dense fields.
-    let bias: DenseParameter?
+    public let bias: DenseParameter?
     private var output = Matrix(rows: 0, columns: 1)
     private var fieldGradient = Matrix(rows: 0, columns: 0)
 

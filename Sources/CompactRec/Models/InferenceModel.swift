@@ -1,3 +1,4 @@
+import CompactRecData
 /// A trained model in the form that is evaluated at the end of training, written to
 /// `best.weights` and exported: the embedding's inference form (MLET's table and map multiplied
 /// into one n x d table; AutoDim's narrow tables with their projections) and the model's other

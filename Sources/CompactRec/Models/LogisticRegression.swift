@@ -1,3 +1,4 @@
+import CompactRecData
 /// Logistic regression: logit = bias + sum of one weight per category value + w . dense.
 public final class LogisticRegression: CTRModel {
     /// Unused by the logit but kept so every model has an embedding method to report on.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 
 /// A model setting, by the name it has in an experiment file (`dim`, `inner_dims`, ...); the
 /// command-line option is the same name with dashes (`--dim`, `--inner-dims`).

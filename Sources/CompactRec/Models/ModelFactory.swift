@@ -1,3 +1,4 @@
+import CompactRecData
 /// Builds a model for a prepared dataset: sizes every table from the dataset's cardinalities.
 ///
 /// The embedding layer comes from the configuration's method (`EmbeddingMethod`), which checks

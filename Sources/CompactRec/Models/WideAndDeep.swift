@@ -1,3 +1,4 @@
+import CompactRecData
 /// Wide & Deep (Cheng et al. 2016): a linear model on the raw features (wide) plus an MLP on
 /// the embeddings and dense values (deep); the logit is their sum. The deep part concatenates
 /// field vectors, so fields may have different widths.
@@ -6,7 +7,7 @@ public final class WideAndDeep: CTRModel {
     public let embedding: any EmbeddingLayer
     /// The wide part.
     public let linear: FirstOrderTerm
-    let deep: DeepPart
+    public let deep: DeepPart
     private var logits = Matrix(rows: 0, columns: 1)
 
     /// A Wide & Deep model with `embedding` and an MLP of `configuration.mlp`.

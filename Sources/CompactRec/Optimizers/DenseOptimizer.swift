@@ -1,3 +1,4 @@
+import CompactRecData
 /// The update rule for dense parameters (MLP weights, projections).
 public enum DenseUpdateRule: String, Sendable, Codable, CaseIterable {
     /// Adam (Kingma & Ba), the default for CTR models' dense layers.

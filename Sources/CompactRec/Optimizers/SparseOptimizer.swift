@@ -1,4 +1,5 @@
 import CompactRecShims
+import CompactRecData
 
 /// The update rule for embedding tables. Every rule touches only the rows in a table's sparse
 /// gradient, so a step costs what the batch used, however large the table.

@@ -5,6 +5,7 @@ import Darwin
 #elseif canImport(Musl)
 import Musl
 #endif
+import CompactRecData
 
 /// A one-line progress bar on stderr: fraction done, throughput and ETA.
 ///
@@ -104,16 +105,4 @@ public func printToStandardError(_ text: String) {
 extension String {
     /// A two-digit, zero-padded number.
     init(format2 value: Int) { self = value < 10 ? "0\(value)" : "\(value)" }
-}
-
-/// A mutual-exclusion lock (pthread), for the rare shared state outside kernels.
-final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 
 /// Errors reading a metrics log or writing a report. Each message names the file (and line) and
 /// says what to do.

@@ -5,6 +5,7 @@ import Darwin
 #elseif canImport(Musl)
 import Musl
 #endif
+import CompactRecData
 
 /// One (x, y) point of a chart series.
 public struct ChartPoint: Sendable, Equatable {

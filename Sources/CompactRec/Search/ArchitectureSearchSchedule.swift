@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 
 /// AutoDim's step, run by the ordinary `Trainer`: the supernet's weights on each training batch
 /// and its architecture weights alpha on a validation batch (DARTS's bi-level alternation, first

@@ -1,4 +1,5 @@
 import Foundation
+import CompactRecData
 
 /// The per-field dimension rules that AutoDim's paper compares against, besides a uniform width
 /// (FDE) and its own one-level variant (AD-s).

@@ -1,4 +1,5 @@
 import Foundation
+import CompactRecData
 
 /// Settings of AutoDim's search stage.
 public struct DimensionSearchOptions: Sendable, Codable, Equatable {

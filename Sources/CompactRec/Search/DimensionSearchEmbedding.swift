@@ -1,3 +1,4 @@
+import CompactRecData
 /// AutoDim's search-stage embedding (Zhao et al., "AutoDim: Field-aware Embedding Dimension
 /// Search in Recommender Systems", WWW 2021): every field offers candidate widths, and a learned
 /// distribution over them (the architecture weights `alpha`, one row per field) mixes them.

@@ -1,4 +1,5 @@
 import Foundation
+import CompactRecData
 
 /// The files a search leaves in its directory: `dims.json` (field name to chosen width, the
 /// format `train --dims` reads), `search.json` (everything: alpha, the history, the settings)
@@ -15,15 +16,15 @@ public enum DimensionSearchFiles {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let dims = "{\n" + zip(result.fields, result.widths).map { "  \"\($0)\": \($1)" }.joined(separator: ",\n") + "\n}\n"
-        try AtomicFile.write(Array(dims.utf8), to: directory + "/dims.json")
+        try AtomicFile.writeRunFile(Array(dims.utf8), to: directory + "/dims.json")
         do {
-            try AtomicFile.write(Array(try encoder.encode(result)) + [UInt8(ascii: "\n")], to: directory + "/search.json")
+            try AtomicFile.writeRunFile(Array(try encoder.encode(result)) + [UInt8(ascii: "\n")], to: directory + "/search.json")
         } catch let error as TrainingError {
             throw error
         } catch {
             throw .writeFailed(path: directory + "/search.json", reason: error.localizedDescription)
         }
-        try AtomicFile.write(Array(chart(result).render().utf8), to: directory + "/alpha.svg")
+        try AtomicFile.writeRunFile(Array(chart(result).render().utf8), to: directory + "/alpha.svg")
     }
 
     /// Each field's expected width `sum_m softmax(alpha_f)_m d_m` against samples seen.

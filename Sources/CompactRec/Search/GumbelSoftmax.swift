@@ -1,4 +1,5 @@
 import Foundation
+import CompactRecData
 
 /// AutoDim's mixing weights over one field's candidate dimensions: a differentiable sample from
 /// the categorical distribution `softmax(alpha)` (Jang et al., 2017).

@@ -1,3 +1,4 @@
+import CompactRecData
 /// One field's candidates in AutoDim's search supernet: per candidate `m`, the unifying map
 /// `T_m(e) = e W_m + b_m` (learned, or zero padding) and a BatchNorm without scale and shift, and
 /// the field's mixed vector `sum_m p_m BN_m(T_m(e_m))`.

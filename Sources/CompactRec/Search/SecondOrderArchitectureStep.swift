@@ -1,3 +1,4 @@
+import CompactRecData
 /// DARTS's second-order approximation of the architecture gradient (Liu et al., 2019), for
 /// AutoDim's bi-level search:
 ///

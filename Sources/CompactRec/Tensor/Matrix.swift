@@ -1,3 +1,4 @@
+import CompactRecData
 /// A row-major Float32 matrix: the storage of activations, gradients and dense weights.
 ///
 /// Layers keep their matrices across batches and call `resize(rows:)` for a batch of a different

@@ -1,3 +1,4 @@
+import CompactRecData
 extension Matrix {
     /// Copies `source` into columns `offset ..< offset + source.columns` of this matrix (same
     /// rows): how models concatenate embeddings, dense features and interaction outputs.

@@ -1,10 +1,11 @@
+import CompactRecData
 /// A training or evaluation batch: rows of a prepared dataset gathered into contiguous arrays.
 ///
 /// One `Batch` is reused for every batch of a run (`BatchLoader.next(into:)` resizes it in
 /// place), so iterating a dataset does not allocate.
 public struct Batch: Sendable {
     /// Rows in the batch.
-    public internal(set) var size = 0
+    public var size = 0
     /// Labels as 0/1 floats.
     public var labels: [Float] = []
     /// Transformed dense values, size x dense fields.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 
 /// A training run's whole state at one step: configuration, cursor, weights and both
 /// optimizers' state. Written atomically at every evaluation (and on interruption) to
@@ -16,7 +17,7 @@ import Foundation
 /// still read.
 public struct Checkpoint: Sendable {
     /// The file's magic string.
-    static let magic = Array("CRCHECKP".utf8)
+    public static let magic = Array("CRCHECKP".utf8)
     /// The version this build writes (and the newest it reads): 4 stores the model's embedding
     /// method as a value (`ModelConfiguration.embedding`); version 3's per-field and inner
     /// widths decode to the same method.
@@ -60,12 +61,12 @@ public struct Checkpoint: Sendable {
 
     /// Writes the checkpoint to `path` atomically.
     public func write(to path: String) throws(TrainingError) {
-        try AtomicFile.write(try encoded(), to: path)
+        try AtomicFile.writeRunFile(try encoded(), to: path)
     }
 
     /// Reads the checkpoint at `path`.
     public static func read(from path: String) throws(TrainingError) -> Checkpoint {
-        let bytes = try AtomicFile.read(path, what: "checkpoint")
+        let bytes = try AtomicFile.readRunFile(path, what: "checkpoint")
         do throws(DataError) {
             var (reader, fileVersion) = try StateFileHeader.open(bytes, path: path, magic: magic, version: version, kind: "checkpoint")
             let header: Header = try decodeJSON(try reader.string(), path: path)
@@ -161,7 +162,7 @@ enum StateFileHeader {
 }
 
 /// JSON helpers for the headers of state files.
-func jsonText(_ value: some Encodable) throws(TrainingError) -> String {
+public func jsonText(_ value: some Encodable) throws(TrainingError) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     do {
@@ -171,7 +172,7 @@ func jsonText(_ value: some Encodable) throws(TrainingError) -> String {
     }
 }
 
-func decodeJSON<T: Decodable>(_ text: String, path: String) throws(DataError) -> T {
+public func decodeJSON<T: Decodable>(_ text: String, path: String) throws(DataError) -> T {
     do {
         return try JSONDecoder().decode(T.self, from: Data(text.utf8))
     } catch {
@@ -181,7 +182,7 @@ func decodeJSON<T: Decodable>(_ text: String, path: String) throws(DataError) ->
 
 extension DataError {
     /// The reason part of a file error (the path is added by the caller).
-    var reason: String {
+    public var reason: String {
         if case .badDataset(_, let reason) = self { return reason }
         return errorDescription ?? "\(self)"
     }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Yams
+import CompactRecData
 
 /// A YAML (or JSON) experiment file for `compactrec train --config`: the same settings as the
 /// command-line options, in snake_case, all optional. Options given on the command line win.

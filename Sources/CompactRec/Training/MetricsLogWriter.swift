@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

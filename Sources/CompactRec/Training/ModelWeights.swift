@@ -1,3 +1,4 @@
+import CompactRecData
 /// A copy of a model's learned values: embedding tables, dense parameters and training state
 /// (BatchNorm running statistics, dropout generators). Used for best-weights restore, and
 /// written to `best.weights`, inside checkpoints and in model files.
@@ -119,7 +120,7 @@ public struct ModelWeights: Sendable {
 
     /// Appends the values to `writer`, each table and parameter led by its name when `named`
     /// (every file this build writes; without names only to test reading older files).
-    func encode(into writer: inout ByteWriter, named: Bool = true) {
+    public func encode(into writer: inout ByteWriter, named: Bool = true) {
         writer.append(UInt64(tables.count))
         for (i, table) in tables.enumerated() {
             if named { writer.append(string: tableNames?[i] ?? "") }
@@ -142,7 +143,7 @@ public struct ModelWeights: Sendable {
     }
 
     /// Reads what `encode` wrote (`named`: a file version with names).
-    static func decode(from reader: inout ByteReader, named: Bool) throws(DataError) -> ModelWeights {
+    public static func decode(from reader: inout ByteReader, named: Bool) throws(DataError) -> ModelWeights {
         var tables: [(rows: Int, dimension: Int, values: [Float])] = []
         var tableNames: [String] = []
         for _ in 0..<(try reader.count()) {
@@ -170,7 +171,7 @@ public struct ModelWeights: Sendable {
 extension ByteReader {
     /// Reads a UInt64 count that must fit the bytes left (a corrupt count becomes an error, not
     /// a huge allocation).
-    mutating func count() throws(DataError) -> Int {
+    public mutating func count() throws(DataError) -> Int {
         let value = try uint64()
         guard value <= UInt64(remaining) else { throw corrupt("corrupt: a count of \(value) at offset \(offset) exceeds the file") }
         return Int(value)

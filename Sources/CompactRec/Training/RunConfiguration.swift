@@ -1,3 +1,4 @@
+import CompactRecData
 /// Everything that determines a training run: the model with its embedding method, the training
 /// options and the dataset it reads. Checkpoints and weight files carry it, so `--resume` can
 /// refuse a run that would not continue the same training, and `evaluate` can rebuild the model.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// Trains a `CTRModel` on a prepared dataset: shuffled batches, sparse embedding updates and
 /// dense Adam, evaluation on validation with early stopping and best-weights restore, and test
 /// metrics at the end. The trainer knows no embedding method by name.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// Where a training run is: the position in the data, the counters and the early-stopping
 /// state. Saved in every checkpoint, so a resumed run picks up exactly where this one was.
 public struct TrainerCursor: Codable, Sendable, Equatable {

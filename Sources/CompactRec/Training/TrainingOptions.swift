@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 
 /// Settings of a training run.
 public struct TrainingOptions: Sendable, Codable, Equatable {
@@ -98,6 +99,14 @@ public enum TrainingError: Error, LocalizedError, Sendable, Equatable {
     /// Training was interrupted at `step`; its state is in `checkpoint`.
     case interrupted(step: Int, checkpoint: String?)
 
+    /// A run file that could not be read (`badCheckpoint`) or written (`writeFailed`).
+    public init(_ error: FileError) {
+        switch error {
+        case .unreadable(let path, let reason): self = .badCheckpoint(path: path, reason: reason)
+        case .writeFailed(let path, let reason): self = .writeFailed(path: path, reason: reason)
+        }
+    }
+
     /// The message.
     public var errorDescription: String? {
         switch self {
@@ -124,5 +133,19 @@ public enum TrainingError: Error, LocalizedError, Sendable, Equatable {
             "interrupted at step \(step)"
                 + (checkpoint.map { "; the run's state is saved in \($0): continue with the same command and --resume" } ?? "")
         }
+    }
+}
+
+extension AtomicFile {
+    /// Writes a run file (checkpoint, weights, search results) atomically; a failure is a
+    /// `TrainingError.writeFailed`.
+    public static func writeRunFile(_ bytes: [UInt8], to path: String) throws(TrainingError) {
+        do { try write(bytes, to: path) } catch { throw TrainingError(error) }
+    }
+
+    /// Reads a whole run file; a missing, empty or unreadable one is a
+    /// `TrainingError.badCheckpoint` (`what` names its kind in the message).
+    public static func readRunFile(_ path: String, what: String) throws(TrainingError) -> [UInt8] {
+        do { return try read(path, what: what) } catch { throw TrainingError(error) }
     }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRecData
 
 /// A run directory: where a training run keeps its checkpoint, best weights, metrics log and
 /// report, so it can be resumed, evaluated and read afterwards.

@@ -1,3 +1,4 @@
+import CompactRecData
 /// One optimisation step of a model on a batch: forward, the loss, backward, then the sparse
 /// update of the embedding rows the batch touched and the dense update of every other weight.
 ///

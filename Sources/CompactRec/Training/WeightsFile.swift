@@ -1,3 +1,4 @@
+import CompactRecData
 /// The best weights of a run (`best.weights` in the run directory): configuration, the step
 /// and validation metrics they were kept at, and the values. `compactrec evaluate` reads it.
 ///
@@ -39,12 +40,12 @@ public struct WeightsFile: Sendable {
         writer.append(string: try jsonText(header))
         weights.encode(into: &writer)
         writer.appendChecksum()
-        try AtomicFile.write(writer.bytes, to: path)
+        try AtomicFile.writeRunFile(writer.bytes, to: path)
     }
 
     /// Reads the file at `path`.
     public static func read(from path: String) throws(TrainingError) -> WeightsFile {
-        let bytes = try AtomicFile.read(path, what: "weights")
+        let bytes = try AtomicFile.readRunFile(path, what: "weights")
         do throws(DataError) {
             var (reader, fileVersion) = try StateFileHeader.open(bytes, path: path, magic: magic, version: version, kind: "weights")
             let header: Header = try decodeJSON(try reader.string(), path: path)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct AvazuFormatTests {
     @Test(.enabled(if: TestData.hasShared("avazu/avazu-100.csv"), "skipped: ../shared/data/avazu/avazu-100.csv is absent"))

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct CriteoFormatTests {
     @Test(.enabled(if: TestData.hasShared("criteo/criteo-100.tsv"), "skipped: ../shared/data/criteo/criteo-100.tsv is absent"))

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct DatasetSummaryTests {
     /// A dataset small enough to work out by hand: 10 rows, sequential split (8 train, 1

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Cases found in review: layouts without dense or categorical fields, what --force may
 /// replace, output paths, errors during setup, first lines, all-bad files, overflowing values.

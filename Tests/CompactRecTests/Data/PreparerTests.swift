@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Writes `count` random Criteo-layout rows (with missing values, skewed categories) to `path`.
 func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// A small world generated once and shared by the tests that only read it (debug builds are slow).
 private enum SmallWorld {

@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Effective rank against hand-computed cases.
 @Suite struct EffectiveRankTests {

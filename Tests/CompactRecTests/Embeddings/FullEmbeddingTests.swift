@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// The parallel gather and scatter of `FullEmbedding` and the batched scatter of
 /// `EmbeddingTable`: the same values as the one-row-at-a-time definitions, and the same bits for

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct ProjectedEmbeddingTests {
     /// The folded inference tables give exactly the vectors training computes (row x projection).

@@ -2,6 +2,8 @@ import CompactRecTestSupport
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// `predict` on raw files: rows without labels, unseen categories, rows by name, bad rows.
 @Suite struct FilePredictionTests {

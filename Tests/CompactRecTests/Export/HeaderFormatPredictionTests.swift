@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// `predict` on a format with a header (Avazu): the header is skipped and counted in line
 /// numbers, a test.csv without `click` is read as unlabeled, and the scores are evaluation's.

@@ -2,6 +2,8 @@ import CompactRecTestSupport
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// The model file: train -> export -> load -> predict reproduces in-memory evaluation; damaged
 /// files are refused, each with its own reason; MLET and mixed widths ship at their inference size.

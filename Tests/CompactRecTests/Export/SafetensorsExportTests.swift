@@ -2,6 +2,8 @@ import CompactRecTestSupport
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// `export --format safetensors`: a valid safetensors file with every weight under a PyTorch
 /// state-dict name, and (where Python has numpy and safetensors) the documented Python snippet

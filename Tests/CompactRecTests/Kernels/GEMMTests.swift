@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// The optimised `GEMM.multiply` against the Double-accumulating `referenceMultiply`.
 @Suite struct GEMMTests {

@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct CrossNetworkTests {
     /// A 2-wide network with hand-picked weights: layer 0 `W = [[1, 2], [3, 4]]`, `b = [0.5, -1]`;

@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct DotInteractionTests {
     /// The documented order, written out: for i, for j < i (j <= i with self pairs).

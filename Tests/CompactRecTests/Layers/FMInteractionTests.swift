@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct FMInteractionTests {
     /// `sum_{f < g} <v_f, v_g>` by enumerating the pairs.

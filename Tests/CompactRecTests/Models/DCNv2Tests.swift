@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// DCN-v2's structure: its parameters, names and draw order, and that dense values reach the
 /// cross network. Its backward pass is checked against finite differences in

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// MLET: the wide table and its map train together, and fold into a plain model of width d.
 @Suite struct MLETTests {

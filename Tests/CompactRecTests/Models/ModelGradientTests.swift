@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Every model's hand-written backward pass against central finite differences of the real
 /// training loss (mean sigmoid cross-entropy), for dense parameters and embedding rows.

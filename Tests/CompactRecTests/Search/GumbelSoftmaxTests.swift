@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct GumbelSoftmaxTests {
     @Test func argmaxOfSamplesFollowsSoftmaxOfAlpha() {

@@ -1,5 +1,7 @@
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// `SearchField` computes its candidates folded into one map per field; these tests hold it to
 /// the definition, layer by layer: per candidate a `Linear` (or zero padding) and a `BatchNorm`

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Checkpoints, resume and the run directory's files.
 @Suite struct CheckpointTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// Parameters are named by path, files key them by name, and files written before names
 /// (values in the model's order) are still read.

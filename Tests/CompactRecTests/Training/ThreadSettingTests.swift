@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 /// `--threads` (`TrainingOptions.threads`) must reach every parallel region of training and
 /// evaluation: the models' kernels, the embedding layers' gathers and scatters, and both

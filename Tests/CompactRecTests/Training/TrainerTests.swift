@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import CompactRec
+@testable import CompactRecData
+@testable import CompactRecInference
 
 @Suite struct TrainerTests {
     /// Prepared teacher data shared by the tests (20,000 rows, 8 categorical fields).

@@ -108,11 +108,12 @@ private final class RegionRecorder: Sendable {
 /// A value that the `@Sendable` bodies of `Parallel` may capture although its type is not
 /// `Sendable` (a pointer, or references to objects): the caller guarantees that the threads use
 /// it without conflicting (each writes only its own part) and that it outlives the region.
-struct UncheckedSendable<Value>: @unchecked Sendable {
+public struct UncheckedSendable<Value>: @unchecked Sendable {
     /// The value.
-    let value: Value
+    public let value: Value
 
-    init(_ value: Value) { self.value = value }
+    /// Wraps `value`.
+    @inlinable public init(_ value: Value) { self.value = value }
 }
 
 /// A fixed-size array that several threads write at disjoint indices.

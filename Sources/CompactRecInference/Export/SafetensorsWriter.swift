@@ -3,6 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRec
+import CompactRecData
 
 /// Writes the safetensors format (the `safetensors` Python package's): an 8-byte little-endian
 /// header length, a JSON header naming each tensor's dtype, shape and byte range, then the

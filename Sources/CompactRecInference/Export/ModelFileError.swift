@@ -3,6 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRec
+import CompactRecData
 
 /// Why a model file (`.crmodel`) could not be read or written, or a model could not be
 /// exported: each message names the file and says what to do.

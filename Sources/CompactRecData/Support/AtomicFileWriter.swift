@@ -22,7 +22,7 @@ public final class AtomicFileWriter {
     private let bufferLimit = 1 << 20
 
     /// Opens `PATH.tmp-PID` for writing.
-    public init(path: String) throws(TrainingError) {
+    public init(path: String) throws(FileError) {
         self.path = path
         temporary = path + ".tmp-\(getpid())"
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -38,10 +38,10 @@ public final class AtomicFileWriter {
     }
 
     /// Appends `bytes` (small pieces are buffered, large ones written at once).
-    public func append(_ bytes: [UInt8]) throws(TrainingError) {
+    public func append(_ bytes: [UInt8]) throws(FileError) {
         if buffer.count + bytes.count > bufferLimit { try flush() }
         guard bytes.count < bufferLimit else {
-            let failure = bytes.withUnsafeBytes { raw in Result { () throws(TrainingError) in try writeAll(raw) } }
+            let failure = bytes.withUnsafeBytes { raw in Result { () throws(FileError) in try writeAll(raw) } }
             try failure.get()
             return
         }
@@ -49,13 +49,13 @@ public final class AtomicFileWriter {
     }
 
     /// Appends the UTF-8 bytes of `text`.
-    public func append(text: String) throws(TrainingError) {
+    public func append(text: String) throws(FileError) {
         if buffer.count + text.utf8.count > bufferLimit { try flush() }
         buffer.append(contentsOf: text.utf8)
     }
 
     /// Writes the rest, flushes it to disk and renames the file over `path`.
-    public func commit() throws(TrainingError) {
+    public func commit() throws(FileError) {
         try flush()
         var failure: String?
         if fsync(descriptor) != 0 { failure = AtomicFile.lastErrorText() }
@@ -68,13 +68,13 @@ public final class AtomicFileWriter {
         }
     }
 
-    private func flush() throws(TrainingError) {
+    private func flush() throws(FileError) {
         defer { buffer.removeAll(keepingCapacity: true) }
-        let result = buffer.withUnsafeBytes { raw in Result { () throws(TrainingError) in try writeAll(raw) } }
+        let result = buffer.withUnsafeBytes { raw in Result { () throws(FileError) in try writeAll(raw) } }
         try result.get()
     }
 
-    private func writeAll(_ raw: UnsafeRawBufferPointer) throws(TrainingError) {
+    private func writeAll(_ raw: UnsafeRawBufferPointer) throws(FileError) {
         var written = 0
         while written < raw.count {
             let result = posixWrite(descriptor, raw.baseAddress.map { $0 + written }, raw.count - written)

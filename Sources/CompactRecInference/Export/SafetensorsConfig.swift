@@ -3,6 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRec
+import CompactRecData
 
 /// The JSON beside an exported `.safetensors` file: what the model is, its fields and their
 /// vocabularies (value of id `i + 2` at index `i`; id 0 is OOV, 1 missing), the preprocessing,

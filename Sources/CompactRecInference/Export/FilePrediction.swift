@@ -1,3 +1,5 @@
+import CompactRec
+import CompactRecData
 /// `compactrec predict`: scores a file of raw rows, in the format the model was trained on,
 /// into a CSV file, streaming.
 ///

@@ -1,3 +1,5 @@
+import CompactRec
+import CompactRecData
 /// A trained model ready to ship (`.crmodel`): one file holding the schema, the preprocessing
 /// (vocabularies with their OOV rule, the dense transform), the model configuration and the
 /// inference-form weights, so that `predict` and `serve` turn raw rows into click
@@ -50,7 +52,7 @@ public struct ModelFile: Sendable {
         do { headerBytes = 4 + (try jsonText(header)).utf8.count } catch {
             throw .writeFailed(path: "(model header)", reason: error.localizedDescription)
         }
-        let vocabularyBytes = 8 + 16 + 8 + vocabularies.reduce(0) { total, vocabulary in
+        let vocabularyBytes = 8 + 16 + 8 + vocabularies.reduce(0) { (total: Int, vocabulary: Vocabulary) -> Int in
             total + 4 + vocabulary.name.utf8.count + 16 + 12 * vocabulary.valueCount + vocabulary.valueBytes.count
         }
         let nameBytes = ((weights.tableNames ?? []) + (weights.denseNames ?? [])).reduce(0) { $0 + 4 + $1.utf8.count }
@@ -96,10 +98,7 @@ public struct ModelFile: Sendable {
     /// Reads and checks the model file at `path`.
     public static func read(from path: String) throws(ModelFileError) -> ModelFile {
         let bytes: [UInt8]
-        do { bytes = try AtomicFile.read(path, what: "model") } catch {
-            if case .badCheckpoint(_, let reason) = error { throw .unreadable(path: path, reason: reason) }
-            throw .unreadable(path: path, reason: error.localizedDescription)
-        }
+        do { bytes = try AtomicFile.read(path, what: "model") } catch { throw .unreadable(path: path, reason: error.reason) }
         return try decode(bytes, path: path)
     }
 

@@ -9,13 +9,13 @@ import Musl
 /// Reads a file in large blocks that end on a line break, so lines can be parsed in place and
 /// split between threads. Memory stays at one block (plus the longest line), whatever the file
 /// size. Also checksums every byte read (XXH64), for `dataset.json`'s record of the source.
-final class BlockLineReader {
+public final class BlockLineReader {
     /// The file's path, as given.
-    let path: String
+    public let path: String
     /// The file's size in bytes when opened.
-    let size: Int
+    public let size: Int
     /// Bytes handed out so far.
-    private(set) var bytesRead = 0
+    public private(set) var bytesRead = 0
     /// XXH64 of the bytes handed out so far.
     private(set) var checksum = XXHash64()
     private let descriptor: Int32
@@ -25,7 +25,7 @@ final class BlockLineReader {
     private var reachedEnd = false
 
     /// Opens `path`; fails with a message for a missing, unreadable or empty file.
-    init(path: String, blockSize: Int = 8 << 20) throws(DataError) {
+    public init(path: String, blockSize: Int = 8 << 20) throws(DataError) {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
@@ -60,7 +60,7 @@ final class BlockLineReader {
 
     /// Calls `body` with the next block of whole lines, or returns false at the end of the file.
     /// The block ends with a line break, except for a last line that has none.
-    func nextBlock<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R? {
+    public func nextBlock<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R? {
         if reachedEnd && carried == 0 { return nil }
         var filled = carried
         while true {
@@ -93,7 +93,7 @@ final class BlockLineReader {
 
     /// Calls `body` with every line of `path` (LF or CR LF, empty ones included) and its
     /// 1-based number: for small files and tests; `Preparer` streams blocks itself.
-    static func forEachLine(
+    public static func forEachLine(
         in path: String, blockSize: Int = 1 << 20,
         _ body: (Int, UnsafeBufferPointer<UInt8>) throws(DataError) -> Void
     ) throws(DataError) {
@@ -127,16 +127,16 @@ final class BlockLineReader {
 }
 
 /// Iterates the lines of a block: each without its LF or CR LF.
-struct LineIterator {
+public struct LineIterator {
     private let block: UnsafeBufferPointer<UInt8>
     private var position = 0
 
-    init(_ block: UnsafeBufferPointer<UInt8>) { self.block = block }
+    public init(_ block: UnsafeBufferPointer<UInt8>) { self.block = block }
 
     /// Byte offset of the next line in the block.
-    var offset: Int { position }
+    public var offset: Int { position }
 
-    mutating func next() -> UnsafeBufferPointer<UInt8>? {
+    public mutating func next() -> UnsafeBufferPointer<UInt8>? {
         guard position < block.count, let base = block.baseAddress else { return nil }
         let start = position
         var end: Int
@@ -155,7 +155,7 @@ struct LineIterator {
 extension LineIterator {
     /// The first non-empty line of `block` (empty if there is none), the number of blank lines
     /// before it, and the offset of the line after it: where formats look for a header.
-    static func firstNonBlankLine(of block: UnsafeBufferPointer<UInt8>) -> (line: UnsafeBufferPointer<UInt8>, leadingBlank: Int, rest: Int) {
+    public static func firstNonBlankLine(of block: UnsafeBufferPointer<UInt8>) -> (line: UnsafeBufferPointer<UInt8>, leadingBlank: Int, rest: Int) {
         var lines = LineIterator(block)
         var leadingBlank = 0
         while let line = lines.next() {
@@ -167,7 +167,7 @@ extension LineIterator {
 }
 
 /// Splits a block of lines into `parts` pieces that each end on a line break, for threads.
-func splitOnLines(_ block: UnsafeBufferPointer<UInt8>, parts: Int) -> [UnsafeBufferPointer<UInt8>] {
+public func splitOnLines(_ block: UnsafeBufferPointer<UInt8>, parts: Int) -> [UnsafeBufferPointer<UInt8>] {
     guard parts > 1, block.count > 4096 else { return [block] }
     var pieces: [UnsafeBufferPointer<UInt8>] = []
     var start = 0

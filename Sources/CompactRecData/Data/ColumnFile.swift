@@ -217,7 +217,7 @@ public final class MappedColumn: @unchecked Sendable {
     }
 
     /// The data as typed values (the caller picks the type matching `element`).
-    func values<T>(as type: T.Type) -> UnsafeBufferPointer<T> {
+    public func values<T>(as type: T.Type) -> UnsafeBufferPointer<T> {
         let raw = data
         return raw.bindMemory(to: T.self)
     }

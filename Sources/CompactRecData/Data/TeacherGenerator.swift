@@ -395,14 +395,14 @@ final class TeacherWriteFailure: @unchecked Sendable {
 ///
 /// `@unchecked Sendable`: one thread at a time uses it (the generator's writer queue, then the
 /// caller after waiting for that queue).
-final class TeacherFileWriter: @unchecked Sendable {
+public final class TeacherFileWriter: @unchecked Sendable {
     let path: String
     let temporaryPath: String
     private var descriptor: Int32
     private var finished = false
 
     /// Opens the temporary file; fails with an actionable message when the directory is missing.
-    init(path: String) throws(GeneratorError) {
+    public init(path: String) throws(GeneratorError) {
         self.path = path
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -428,7 +428,7 @@ final class TeacherFileWriter: @unchecked Sendable {
     deinit { if !finished { discard() } }
 
     /// Appends `bytes` (retrying short writes).
-    func write(_ bytes: UnsafeRawBufferPointer) throws(GeneratorError) {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(GeneratorError) {
         guard var base = bytes.baseAddress else { return }
         var remaining = bytes.count
         while remaining > 0 {
@@ -443,7 +443,7 @@ final class TeacherFileWriter: @unchecked Sendable {
     }
 
     /// Appends the bytes of `array`.
-    func write(_ array: [UInt8]) throws(GeneratorError) {
+    public func write(_ array: [UInt8]) throws(GeneratorError) {
         var failure: GeneratorError?
         array.withUnsafeBytes { raw in
             do throws(GeneratorError) { try write(raw) } catch { failure = error }
@@ -452,7 +452,7 @@ final class TeacherFileWriter: @unchecked Sendable {
     }
 
     /// Closes the file and renames it into place.
-    func commit() throws(GeneratorError) {
+    public func commit() throws(GeneratorError) {
         let closed = close(descriptor)
         descriptor = -1
         if closed != 0 {
@@ -465,7 +465,7 @@ final class TeacherFileWriter: @unchecked Sendable {
     }
 
     /// Closes and deletes the temporary file.
-    func discard() {
+    public func discard() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
         unlink(temporaryPath)

@@ -11,24 +11,24 @@ import Darwin
 /// target, so a reader (or a crash) sees the old file or the new one, never half of one.
 public enum AtomicFile {
     /// Writes `bytes` to `path` atomically.
-    public static func write(_ bytes: [UInt8], to path: String) throws(TrainingError) {
+    public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
         let writer = try AtomicFileWriter(path: path)
         try writer.append(bytes)
         try writer.commit()
     }
 
     /// The bytes of the file at `path`; `what` names the kind of file in errors.
-    public static func read(_ path: String, what: String) throws(TrainingError) -> [UInt8] {
+    public static func read(_ path: String, what: String) throws(FileError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             let reason = errno == ENOENT ? "no such \(what) file" : lastErrorText()
-            throw .badCheckpoint(path: path, reason: reason)
+            throw .unreadable(path: path, reason: reason)
         }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw .badCheckpoint(path: path, reason: lastErrorText()) }
+        guard fstat(descriptor, &status) == 0 else { throw .unreadable(path: path, reason: lastErrorText()) }
         let size = Int(status.st_size)
-        guard size > 0 else { throw .badCheckpoint(path: path, reason: "the \(what) file is empty") }
+        guard size > 0 else { throw .unreadable(path: path, reason: "the \(what) file is empty") }
         var failure: String?
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             var done = 0
@@ -44,11 +44,11 @@ public enum AtomicFile {
             if failure != nil { done = 0 }
             initialized = done
         }
-        if let failure { throw .badCheckpoint(path: path, reason: failure) }
+        if let failure { throw .unreadable(path: path, reason: failure) }
         return bytes
     }
 
-    static func lastErrorText() -> String { String(cString: strerror(errno)) }
+    public static func lastErrorText() -> String { String(cString: strerror(errno)) }
 }
 
 func posixWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {

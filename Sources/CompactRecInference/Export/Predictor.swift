@@ -1,3 +1,5 @@
+import CompactRec
+import CompactRecData
 /// Scores raw rows with a model file's model: the preprocessing applied identically, the
 /// inference-form model run by the same kernels as training's evaluation, one click
 /// probability per row. Safe to call from many threads at once (`ModelPool`).

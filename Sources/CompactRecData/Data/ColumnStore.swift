@@ -12,12 +12,18 @@ public final class ColumnStore: Sendable {
     public let rows: Int
     /// Field layout.
     public var schema: Schema { manifest.schema }
-    let labelColumn: MappedColumn
-    let partColumn: MappedColumn
-    let denseColumn: MappedColumn
-    let categoricalColumn: MappedColumn
-    let multiOffsetColumns: [MappedColumn]
-    let multiIDColumns: [MappedColumn]
+    /// The labels, one UInt8 a row.
+    public let labelColumn: MappedColumn
+    /// The split part of each row, one UInt8 a row.
+    public let partColumn: MappedColumn
+    /// The dense values, Float32, `schema.dense.count` a row.
+    public let denseColumn: MappedColumn
+    /// The categorical ids, UInt32, `schema.categorical.count` a row.
+    public let categoricalColumn: MappedColumn
+    /// Per multi-valued field, the UInt64 end offsets of each row's ids.
+    public let multiOffsetColumns: [MappedColumn]
+    /// Per multi-valued field, the UInt32 ids of every row.
+    public let multiIDColumns: [MappedColumn]
 
     /// Opens the dataset in `directory`.
     public init(directory: String) throws(DataError) {

@@ -15,7 +15,7 @@ public struct Vocabulary: Sendable, Equatable {
     /// The field's name.
     public let name: String
     /// The kept values' bytes, concatenated.
-    let valueBytes: [UInt8]
+    public let valueBytes: [UInt8]
     /// End offset of each kept value in `valueBytes`.
     let valueEnds: [Int]
     /// Training-row occurrences of each kept value.

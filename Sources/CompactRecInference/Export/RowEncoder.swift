@@ -1,3 +1,5 @@
+import CompactRec
+import CompactRecData
 /// Turns raw rows into model inputs exactly as `prepare` did: each categorical value to its
 /// vocabulary id (unseen or rarer than `--min-count`: the field's OOV id 0; empty: the missing
 /// id 1), each dense value through the dense transform (missing: `denseMissingValue`).

@@ -3,6 +3,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CompactRec
+import CompactRecData
 
 extension ModelFile {
     /// The model file of `inference` (a trained model's inference form) trained on `store`
@@ -43,7 +45,7 @@ extension ModelFile {
         }
         let isDirectory = (try? FileManager.default.contentsOfDirectory(atPath: source)) != nil
         let path = isDirectory ? source + "/best.weights" : source
-        do {
+        do throws(any Error) {
             let bytes = try AtomicFile.read(path, what: "weights or checkpoint")
             let (configuration, weights, step, validation): (RunConfiguration, ModelWeights, Int, Evaluation?)
             if bytes.starts(with: Checkpoint.magic) {

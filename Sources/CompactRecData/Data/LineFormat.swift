@@ -36,7 +36,7 @@ enum ASCII {
 extension UnsafeBufferPointer where Element == UInt8 {
     /// The sub-buffer `range` (no copy).
     @inline(__always)
-    func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+    public func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(rebasing: self[range])
     }
 

@@ -1,3 +1,5 @@
+import CompactRec
+import CompactRecData
 /// `compactrec export --format safetensors`: a model file's weights as a `.safetensors` file a
 /// PyTorch (or numpy) user loads with the `safetensors` package, plus a JSON config saying how
 /// they compute a score (docs/FORMATS.md; docs/python/compactrec_safetensors.py).
