@@ -5,9 +5,9 @@ import PackageDescription
 // multiply-adds compile to libm calls and run ~100x slower (see docs/ARCHITECTURE.md).
 // Non-x86 hosts build with their default target.
 #if arch(x86_64)
-let cpuSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+    let cpuSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
 #else
-let cpuSettings: [SwiftSetting] = []
+    let cpuSettings: [SwiftSetting] = []
 #endif
 
 // The package's own library targets are compiled testable in every configuration, so the test

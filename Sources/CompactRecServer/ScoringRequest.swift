@@ -1,7 +1,7 @@
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// The body of `POST /v1/predict`: `{"rows": [{"C1": "68fd1e64", "I1": 5, ...}, ...]}`, each
 /// row the raw values of a sample by field name (fields may be left out: they are missing).
@@ -23,11 +23,12 @@ struct ScoringRequest: Decodable, Sendable {
             var values: [String: FeatureValue] = [:]
             values.reserveCapacity(row.allKeys.count)
             for key in row.allKeys {
-                let expected: FeatureValue? = switch kinds[key.stringValue] {
-                case .dense: (try? row.decode(Double.self, forKey: key)).map { .number($0) }
-                case .categorical: (try? row.decode(String.self, forKey: key)).map { .text($0) }
-                case .multiValued, nil: nil
-                }
+                let expected: FeatureValue? =
+                    switch kinds[key.stringValue] {
+                    case .dense: (try? row.decode(Double.self, forKey: key)).map { .number($0) }
+                    case .categorical: (try? row.decode(String.self, forKey: key)).map { .text($0) }
+                    case .multiValued, nil: nil
+                    }
                 values[key.stringValue] = try expected ?? row.decode(FeatureValue.self, forKey: key)
             }
             rows.append(values)
@@ -59,10 +60,12 @@ struct ScoringRequest: Decodable, Sendable {
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             throw .badRequest("the body is not valid JSON (\(ScoringRequest.reason(context)))")
         } catch DecodingError.keyNotFound {
-            throw .badRequest("the body must be a JSON object with a \"rows\" array of objects, e.g. {\"rows\": [{\"I1\": 5, \"C1\": \"68fd1e64\"}]}")
+            throw .badRequest(
+                "the body must be a JSON object with a \"rows\" array of objects, e.g. {\"rows\": [{\"I1\": 5, \"C1\": \"68fd1e64\"}]}")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw .badRequest("\(ScoringRequest.place(context.codingPath)) must be "
-                              + (context.codingPath.count <= 1 ? "an array of objects" : "an object of field names and values"))
+            throw .badRequest(
+                "\(ScoringRequest.place(context.codingPath)) must be "
+                    + (context.codingPath.count <= 1 ? "an array of objects" : "an object of field names and values"))
         } catch {
             throw .badRequest("the body is not a scoring request: \(error)")
         }

@@ -1,10 +1,10 @@
 import CompactRec
+import CompactRecData
+import CompactRecInference
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import CompactRecData
-import CompactRecInference
 
 /// The HTTP scoring server (`compactrec serve`) on Hummingbird:
 /// - `POST /v1/predict` takes `{"rows": [{"C1": "68fd1e64", "I1": 5, ...}, ...]}` and returns
@@ -39,8 +39,9 @@ public struct ScoringServer: Sendable {
     /// `ServiceGroup`); `onReady` is called with the bound port once it accepts connections.
     public func application(onReady: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let router = Router()
-        let description = try ScoringServer.json(ModelDescription(predictor: predictor, path: modelPath, configuration: configuration),
-                                                 snakeCase: true)
+        let description = try ScoringServer.json(
+            ModelDescription(predictor: predictor, path: modelPath, configuration: configuration),
+            snakeCase: true)
         router.get("health") { _, _ in ScoringServer.response(Array(#"{"status":"ok"}"#.utf8)) }
         router.get("v1/model") { _, _ in ScoringServer.response(description) }
         router.post("v1/predict") { request, context in try await self.predict(request, context: context) }
@@ -90,10 +91,11 @@ public struct ScoringServer: Sendable {
             context.logger.debug("scored", metadata: ["rows": "\(rows.count)", "ms": "\(ScoringServer.milliseconds(since: started))"])
             return response
         } catch let failure as ScoringFailure {
-            let (status, message): (HTTPResponse.Status, String) = switch failure {
-            case .badRequest(let message): (.badRequest, message)
-            case .tooLarge(let message): (.contentTooLarge, message)
-            }
+            let (status, message): (HTTPResponse.Status, String) =
+                switch failure {
+                case .badRequest(let message): (.badRequest, message)
+                case .tooLarge(let message): (.contentTooLarge, message)
+                }
             context.logger.info("refused", metadata: ["status": "\(status.code)", "reason": "\(message)"])
             throw HTTPError(status, message: message)
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec autodim`: AutoDim's search, then retraining with the chosen widths.
 struct AutoDimCommand: AsyncParsableCommand {
@@ -35,7 +35,8 @@ struct AutoDimCommand: AsyncParsableCommand {
     @Option(help: "Directory for the search and the retrained run (default: runs/autodim-<model>-seed<seed>).")
     var output: String?
 
-    @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
     var truth: String?
 
     @Flag(help: "Start the retraining from the search's weights for the chosen widths (default: from scratch).")
@@ -62,7 +63,9 @@ struct AutoDimCommand: AsyncParsableCommand {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
         if warmStart && configuration.model.embedding.kind == .mlet {
-            throw ValidationError("--warm-start copies the search's narrow tables, and an MLET retraining (--embedding mlet) trains wide ones: drop one of the two")
+            throw ValidationError(
+                "--warm-start copies the search's narrow tables, and an MLET retraining (--embedding mlet) trains wide ones: drop one of the two"
+            )
         }
         let searchOptions = try search.resolve()
         try DimensionRetraining.checkBeforeSearching(configuration, width: searchOptions.candidates.max() ?? configuration.model.dimension)
@@ -74,16 +77,22 @@ struct AutoDimCommand: AsyncParsableCommand {
                 try TrainingRun(directory: directory + "/" + stage, configuration: configuration, start: .new).refuseExistingRun()
             }
         }
-        let (found, searcher) = try DimensionSearchSession(store: store, configuration: configuration, search: searchOptions,
-                                                           quiet: quiet || json, start: start).run(writingTo: directory + "/search")
+        let (found, searcher) = try DimensionSearchSession(
+            store: store, configuration: configuration, search: searchOptions,
+            quiet: quiet || json, start: start
+        ).run(writingTo: directory + "/search")
         if !json { print(DimensionSearchFiles.table(found, truth: try DimensionSearchSession.truth(path: truth)), terminator: "") }
-        let outcome = try DimensionRetraining.train(store: store, configuration: configuration, widths: found.widths,
-                                                    width: found.candidates.max() ?? configuration.model.dimension,
-                                                    directory: directory + "/retrain", quiet: quiet || json, start: start,
-                                                    initialize: warmStart ? { WarmStart.copy(from: searcher, into: $0) } : nil)
+        let outcome = try DimensionRetraining.train(
+            store: store, configuration: configuration, widths: found.widths,
+            width: found.candidates.max() ?? configuration.model.dimension,
+            directory: directory + "/retrain", quiet: quiet || json, start: start,
+            initialize: warmStart ? { WarmStart.copy(from: searcher, into: $0) } : nil)
         if json {
-            print(try jsonString(AutoDimResult(result: outcome.result, dims: Dictionary(uniqueKeysWithValues: zip(found.fields, found.widths)),
-                                               searchSecondsPerEpoch: found.secondsPerEpoch)))
+            print(
+                try jsonString(
+                    AutoDimResult(
+                        result: outcome.result, dims: Dictionary(uniqueKeysWithValues: zip(found.fields, found.widths)),
+                        searchSecondsPerEpoch: found.secondsPerEpoch)))
         } else {
             outcome.printSummary()
         }
@@ -102,13 +111,15 @@ enum DimensionRetraining {
         }
         guard configuration.model.embedding.kind == .mlet else { return }
         guard configuration.model.kind.needsEqualWidths else {
-            throw ValidationError("--embedding mlet retrains the chosen widths with maps to a common width, which Wide & Deep does not have: "
-                                  + "use --model fm, deepfm or dlrm, or drop --embedding mlet")
+            throw ValidationError(
+                "--embedding mlet retrains the chosen widths with maps to a common width, which Wide & Deep does not have: "
+                    + "use --model fm, deepfm or dlrm, or drop --embedding mlet")
         }
         let inner = configuration.model.embedding.innerWidths ?? []
         if let f = inner.indices.first(where: { inner[$0] < width }) {
-            throw ValidationError("MLET's inner width of \(configuration.dataset.fields[f]) (\(inner[f])) is below the largest candidate (\(width)), "
-                                  + "which the retraining may give it: raise --inner-dim (or that field's in --inner-dims) or lower --candidates")
+            throw ValidationError(
+                "MLET's inner width of \(configuration.dataset.fields[f]) (\(inner[f])) is below the largest candidate (\(width)), "
+                    + "which the retraining may give it: raise --inner-dim (or that field's in --inner-dims) or lower --candidates")
         }
     }
 
@@ -117,9 +128,11 @@ enum DimensionRetraining {
     /// there). With MLET embeddings (`configuration.model.embedding`), each field trains as a table
     /// of its inner width and a map to its chosen width, which the model that is kept
     /// multiplies out.
-    static func train(store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
-                      quiet: Bool, start: TrainingRun.Start = .replace,
-                      initialize: ((any CTRModel) -> Void)? = nil) throws -> TrainingSession.Outcome {
+    static func train(
+        store: ColumnStore, configuration: RunConfiguration, widths: [Int], width: Int, directory: String,
+        quiet: Bool, start: TrainingRun.Start = .replace,
+        initialize: ((any CTRModel) -> Void)? = nil
+    ) throws -> TrainingSession.Outcome {
         var configuration = configuration
         configuration.model.dimension = width
         configuration.model.embedding = configuration.model.embedding.retargeted(to: widths.allSatisfy { $0 == width } ? nil : widths)

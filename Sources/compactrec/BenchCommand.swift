@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec bench`: micro-benchmarks of the kernels, to compare with reference libraries.
 struct BenchCommand: ParsableCommand {
@@ -55,7 +55,8 @@ struct GEMMBenchCommand: ParsableCommand {
         for count in threadCounts {
             for product in GEMMBenchProduct.mlp(batch: batch) {
                 results.append(product.measure(threads: count, repeats: repeats, seconds: seconds))
-                FileHandle.standardError.write(Data("  \(product.shape) \(product.op) threads \(count): \(fixed(results[results.count - 1].median)) GFLOP/s\n".utf8))
+                FileHandle.standardError.write(
+                    Data("  \(product.shape) \(product.op) threads \(count): \(fixed(results[results.count - 1].median)) GFLOP/s\n".utf8))
             }
         }
         if json {
@@ -107,15 +108,21 @@ struct GEMMBenchProduct {
             let x = Matrix.uniform(rows: batch, columns: inputs, limit: 1, random: &random)
             let w = Matrix.uniform(rows: inputs, columns: outputs, limit: 0.1, random: &random)
             let dy = Matrix.uniform(rows: batch, columns: outputs, limit: 1, random: &random)
-            products.append(GEMMBenchProduct(shape: "(\(batch)x\(inputs))(\(inputs)x\(outputs))", op: "X W",
-                                             a: x, transposeA: false, b: w, transposeB: false,
-                                             m: batch, n: outputs, k: inputs))
-            products.append(GEMMBenchProduct(shape: "(\(batch)x\(outputs))(\(outputs)x\(inputs))", op: "dY W^T",
-                                             a: dy, transposeA: false, b: w, transposeB: true,
-                                             m: batch, n: inputs, k: outputs))
-            products.append(GEMMBenchProduct(shape: "(\(inputs)x\(batch))(\(batch)x\(outputs))", op: "X^T dY",
-                                             a: x, transposeA: true, b: dy, transposeB: false,
-                                             m: inputs, n: outputs, k: batch))
+            products.append(
+                GEMMBenchProduct(
+                    shape: "(\(batch)x\(inputs))(\(inputs)x\(outputs))", op: "X W",
+                    a: x, transposeA: false, b: w, transposeB: false,
+                    m: batch, n: outputs, k: inputs))
+            products.append(
+                GEMMBenchProduct(
+                    shape: "(\(batch)x\(outputs))(\(outputs)x\(inputs))", op: "dY W^T",
+                    a: dy, transposeA: false, b: w, transposeB: true,
+                    m: batch, n: inputs, k: outputs))
+            products.append(
+                GEMMBenchProduct(
+                    shape: "(\(inputs)x\(batch))(\(batch)x\(outputs))", op: "X^T dY",
+                    a: x, transposeA: true, b: dy, transposeB: false,
+                    m: inputs, n: outputs, k: batch))
         }
         return products
     }
@@ -139,9 +146,12 @@ struct GEMMBenchProduct {
             runs.append(flops * Double(iterations) / elapsed / 1e9)
         }
         let sorted = runs.sorted()
-        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+        let median =
+            sorted.count % 2 == 1
+            ? sorted[sorted.count / 2]
             : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-        return GEMMBenchResult(shape: shape, op: op, m: m, n: n, k: k, threads: threads,
-                               median: median, best: sorted.last ?? 0, runs: runs)
+        return GEMMBenchResult(
+            shape: shape, op: op, m: m, n: n, k: k, threads: threads,
+            median: median, best: sorted.last ?? 0, runs: runs)
     }
 }

@@ -1,13 +1,14 @@
 import ArgumentParser
 import CompactRec
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CompactRecData
 import CompactRecInference
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `compactrec bench train`: training throughput (samples/s) of whole training steps, as
 /// `compactrec train` runs them, against the roofline of the models' matrix products.
@@ -187,9 +188,11 @@ struct TrainBenchCommand: ParsableCommand {
     /// One configuration, measured by a fresh `compactrec bench train` process (so that peak
     /// memory and allocator state are its own).
     func measureInChild(_ kind: ModelKind, vocabularyTotal: Int?) throws -> TrainBenchRecord {
-        var arguments = ["bench", "train", "--in-process", "--json", "--model", kind.rawValue, "--dim", "\(dim)",
-                         "--batch", "\(batch)", "--threads", "\(threads)", "--warmup", "\(warmup)", "--steps", "\(steps)",
-                         "--repeats", "\(repeats)", "--seed", "\(seed)"]
+        var arguments = [
+            "bench", "train", "--in-process", "--json", "--model", kind.rawValue, "--dim", "\(dim)",
+            "--batch", "\(batch)", "--threads", "\(threads)", "--warmup", "\(warmup)", "--steps", "\(steps)",
+            "--repeats", "\(repeats)", "--seed", "\(seed)",
+        ]
         if let dataset { arguments += ["--dataset", dataset] }
         if let innerDim { arguments += ["--inner-dim", "\(innerDim)"] }
         if let referenceGflops { arguments += ["--reference-gflops", "\(referenceGflops)"] }
@@ -214,13 +217,16 @@ struct TrainBenchCommand: ParsableCommand {
 
     private func printTable(_ records: [TrainBenchRecord]) {
         let reference = referenceGflops.map { " vs \(fixed($0, 1)) GFLOP/s" } ?? ""
-        print("| model | rows | median samples/s | best | MFLOP/sample | GFLOP/s | roofline\(reference) | peak RSS MiB | params + state MiB |")
+        print(
+            "| model | rows | median samples/s | best | MFLOP/sample | GFLOP/s | roofline\(reference) | peak RSS MiB | params + state MiB |"
+        )
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for r in records {
             let roofline = r.rooflineFraction.map { "\(fixed(100 * $0, 1))% of \(Int(r.rooflineSamplesPerSecond ?? 0))" } ?? "-"
-            print("| \(r.model)\(r.innerDimension.map { " MLET d = \(r.dimension), k = \($0)" } ?? " d = \(r.dimension)") | \(r.embeddingRows) | \(Int(r.medianSamplesPerSecond)) | \(Int(r.bestSamplesPerSecond)) "
-                  + "| \(fixed(r.flopsPerSample / 1e6, 3)) | \(fixed(r.medianGFLOPs, 1)) | \(roofline) "
-                  + "| \(mebibytes(r.peakResidentBytes)) | \(mebibytes(r.parameterBytes + r.optimizerStateBytes)) |")
+            print(
+                "| \(r.model)\(r.innerDimension.map { " MLET d = \(r.dimension), k = \($0)" } ?? " d = \(r.dimension)") | \(r.embeddingRows) | \(Int(r.medianSamplesPerSecond)) | \(Int(r.bestSamplesPerSecond)) "
+                    + "| \(fixed(r.flopsPerSample / 1e6, 3)) | \(fixed(r.medianGFLOPs, 1)) | \(roofline) "
+                    + "| \(mebibytes(r.peakResidentBytes)) | \(mebibytes(r.parameterBytes + r.optimizerStateBytes)) |")
         }
         let phased = records.filter { $0.phaseMilliseconds != nil }
         if !phased.isEmpty {
@@ -241,13 +247,15 @@ struct TrainBenchCommand: ParsableCommand {
             print("| --- | --- | --- | --- | --- | --- | --- |")
             for p in products {
                 let flops = 2 * Double(p.m * p.n * p.k)
-                print("| \(p.weight) | \(p.op) | \(p.m) x \(p.n) x \(p.k) | \(fixed(p.milliseconds, 3)) | \(fixed(p.gflops, 1)) "
-                      + "| \(fixed(p.bestMilliseconds, 3)) | \(fixed(flops / p.bestMilliseconds / 1e6, 1)) |")
+                print(
+                    "| \(p.weight) | \(p.op) | \(p.m) x \(p.n) x \(p.k) | \(fixed(p.milliseconds, 3)) | \(fixed(p.gflops, 1)) "
+                        + "| \(fixed(p.bestMilliseconds, 3)) | \(fixed(flops / p.bestMilliseconds / 1e6, 1)) |")
             }
             let total = products.reduce(0) { $0 + $1.milliseconds }
             let best = products.reduce(0) { $0 + $1.bestMilliseconds }
             let flops = products.reduce(0) { $0 + 2 * Double($1.m * $1.n * $1.k) }
-            print("| all | | | \(fixed(total, 2)) | \(fixed(flops / total / 1e6, 1)) | \(fixed(best, 2)) | \(fixed(flops / best / 1e6, 1)) |")
+            print(
+                "| all | | | \(fixed(total, 2)) | \(fixed(flops / total / 1e6, 1)) | \(fixed(best, 2)) | \(fixed(flops / best / 1e6, 1)) |")
         }
     }
 
@@ -258,7 +266,7 @@ struct TrainBenchCommand: ParsableCommand {
 /// The path of the running executable (to start measuring children).
 private func executablePath() -> String {
     #if os(Linux)
-    if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
     #endif
     return CommandLine.arguments[0]
 }
@@ -267,11 +275,11 @@ private func executablePath() -> String {
 private func peakResidentBytes() -> Int {
     var usage = rusage()
     #if os(Linux)
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return usage.ru_maxrss * 1024
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
     #else
-    getrusage(RUSAGE_SELF, &usage)
-    return usage.ru_maxrss
+        getrusage(RUSAGE_SELF, &usage)
+        return usage.ru_maxrss
     #endif
 }
 
@@ -389,10 +397,13 @@ final class TrainBenchPhases {
     /// Per phase, the median over the steps in milliseconds (robust to a step that a neighbour
     /// slowed down).
     func milliseconds() -> [String: Double] {
-        Dictionary(uniqueKeysWithValues: zip(Self.names, seconds.map { times in
-            let sorted = times.sorted()
-            return sorted.isEmpty ? 0 : 1000 * (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
-        }))
+        Dictionary(
+            uniqueKeysWithValues: zip(
+                Self.names,
+                seconds.map { times in
+                    let sorted = times.sorted()
+                    return sorted.isEmpty ? 0 : 1000 * (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+                }))
     }
 }
 
@@ -426,7 +437,9 @@ final class TrainBenchStep {
     /// reads the data, whose gradient DLRM does not compute.
     static func flopsPerSample(_ model: any CTRModel) -> Double {
         let weights = model.denseParameters.filter { $0.name.hasSuffix(".weight") }
-        let multiplyAdds = 3 * weights.reduce(0) { $0 + $1.value.count } - (weights.first.map { $0.name.hasPrefix("bottom_mlp") ? $0.value.count : 0 } ?? 0)
+        let multiplyAdds =
+            3 * weights.reduce(0) { $0 + $1.value.count }
+            - (weights.first.map { $0.name.hasPrefix("bottom_mlp") ? $0.value.count : 0 } ?? 0)
         return 2 * Double(multiplyAdds)
     }
 }
@@ -458,7 +471,10 @@ struct TrainBenchProduct: Codable {
             let cases: [(String, Int, Int, Int, (inout Matrix, inout Matrix, inout Matrix) -> Void)] = [
                 ("X W", batch, outputs, inputs, { y, _, _ in GEMM.multiply(x, w, into: &y, threads: threads) }),
                 ("dY W^T", batch, inputs, outputs, { _, dx, _ in GEMM.multiply(dy, w, transposeB: true, into: &dx, threads: threads) }),
-                ("X^T dY", inputs, outputs, batch, { _, _, dw in GEMM.multiply(x, transposeA: true, dy, into: &dw, beta: 1, threads: threads) }),
+                (
+                    "X^T dY", inputs, outputs, batch,
+                    { _, _, dw in GEMM.multiply(x, transposeA: true, dy, into: &dw, beta: 1, threads: threads) }
+                ),
             ]
             for (op, m, n, k, run) in cases {
                 run(&y, &dx, &dw)
@@ -469,8 +485,10 @@ struct TrainBenchProduct: Codable {
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
                 }
                 let median = times.sorted()[times.count / 2]
-                results.append(TrainBenchProduct(weight: parameter.name, op: op, m: m, n: n, k: k, milliseconds: median,
-                                                 bestMilliseconds: times.min() ?? median, gflops: 2 * Double(m * n * k) / median / 1e6))
+                results.append(
+                    TrainBenchProduct(
+                        weight: parameter.name, op: op, m: m, n: n, k: k, milliseconds: median,
+                        bestMilliseconds: times.min() ?? median, gflops: 2 * Double(m * n * k) / median / 1e6))
             }
         }
         return results

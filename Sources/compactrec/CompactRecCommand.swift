@@ -9,8 +9,10 @@ struct CompactRecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compactrec",
         abstract: "Train click-through-rate models with compact embeddings (MLET, AutoDim), and serve them.",
-        subcommands: [DemoCommand.self, GenerateCommand.self, PrepareCommand.self, InspectCommand.self, TrainCommand.self, EvaluateCommand.self,
-                      SearchCommand.self, AutoDimCommand.self, CompareCommand.self, ExportCommand.self, PredictCommand.self, ServeCommand.self,
-                      SweepCommand.self, BenchCommand.self]
+        subcommands: [
+            DemoCommand.self, GenerateCommand.self, PrepareCommand.self, InspectCommand.self, TrainCommand.self, EvaluateCommand.self,
+            SearchCommand.self, AutoDimCommand.self, CompareCommand.self, ExportCommand.self, PredictCommand.self, ServeCommand.self,
+            SweepCommand.self, BenchCommand.self,
+        ]
     )
 }

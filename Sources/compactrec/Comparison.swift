@@ -1,7 +1,7 @@
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// One method's line of the comparison.
 struct ComparisonRow: Codable {
@@ -40,17 +40,21 @@ struct Comparison: Codable {
     /// of FDE's).
     func markdown() -> String {
         let reference = Double(rows.first?.embeddingParams ?? 1)
-        var lines = ["\(model) on \(dataset)", "",
-                     "| method | test AUC | test logloss | embedding params | of FDE | note |",
-                     "| --- | --- | --- | --- | --- | --- |"]
+        var lines = [
+            "\(model) on \(dataset)", "",
+            "| method | test AUC | test logloss | embedding params | of FDE | note |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for row in rows {
-            lines.append("| \(row.method) | \(ProgressBar.fixed(row.auc, 4)) | \(ProgressBar.fixed(row.logloss, 4)) | \(row.embeddingParams) | "
-                         + "\(ProgressBar.fixed(100 * Double(row.embeddingParams) / reference, 1))% | \(row.note) |")
+            lines.append(
+                "| \(row.method) | \(ProgressBar.fixed(row.auc, 4)) | \(ProgressBar.fixed(row.logloss, 4)) | \(row.embeddingParams) | "
+                    + "\(ProgressBar.fixed(100 * Double(row.embeddingParams) / reference, 1))% | \(row.note) |")
         }
         lines.append("")
-        lines.append("Search cost: \(ProgressBar.fixed(searchSecondsPerEpoch, 1)) s per AutoDim search epoch against "
-                     + "\(ProgressBar.fixed(fdeSecondsPerEpoch, 1)) s per FDE training epoch "
-                     + "(\(ProgressBar.fixed(searchSecondsPerEpoch / max(fdeSecondsPerEpoch, 1e-9), 2))x).")
+        lines.append(
+            "Search cost: \(ProgressBar.fixed(searchSecondsPerEpoch, 1)) s per AutoDim search epoch against "
+                + "\(ProgressBar.fixed(fdeSecondsPerEpoch, 1)) s per FDE training epoch "
+                + "(\(ProgressBar.fixed(searchSecondsPerEpoch / max(fdeSecondsPerEpoch, 1e-9), 2))x).")
         return lines.joined(separator: "\n") + "\n"
     }
 }
@@ -91,9 +95,11 @@ struct ComparisonSummary: Encodable {
         methods = names.indices.compactMap { m in
             let rows = comparisons.map { $0.rows[m] }
             guard let auc = SampleStatistics(rows.map(\.auc)), let logloss = SampleStatistics(rows.map(\.logloss)),
-                  let parameters = SampleStatistics(rows.map { Double($0.embeddingParams) }) else { return nil }
-            return Method(method: names[m], auc: auc, logloss: logloss, embeddingParams: parameters,
-                          aucMinusReference: comparisons.map { $0.rows[m].auc - ($0.rows.first?.auc ?? 0) })
+                let parameters = SampleStatistics(rows.map { Double($0.embeddingParams) })
+            else { return nil }
+            return Method(
+                method: names[m], auc: auc, logloss: logloss, embeddingParams: parameters,
+                aucMinusReference: comparisons.map { $0.rows[m].auc - ($0.rows.first?.auc ?? 0) })
         }
     }
 
@@ -106,16 +112,19 @@ struct ComparisonSummary: Encodable {
             let rounded = (value * 10_000).rounded() / 10_000
             return (rounded >= 0 ? "+" : "") + ProgressBar.fixed(rounded == 0 ? 0 : rounded, 4)
         }
-        var lines = ["\(model) on \(dataset), seeds \(seeds.map(String.init).joined(separator: ", ")): mean and standard deviation over the seeds",
-                     "",
-                     "| method | test AUC | per seed | minus \(methods.first?.method ?? "the first row"), per seed | test logloss | embedding params (mean) | of FDE |",
-                     "| --- | --- | --- | --- | --- | --- | --- |"]
+        var lines = [
+            "\(model) on \(dataset), seeds \(seeds.map(String.init).joined(separator: ", ")): mean and standard deviation over the seeds",
+            "",
+            "| method | test AUC | per seed | minus \(methods.first?.method ?? "the first row"), per seed | test logloss | embedding params (mean) | of FDE |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         for (m, method) in methods.enumerated() {
             let perSeed = comparisons.map { ProgressBar.fixed($0.rows[m].auc, 4) }.joined(separator: " / ")
             let differences = m == 0 ? "" : method.aucMinusReference.map(signed).joined(separator: " / ")
-            lines.append("| \(method.method) | \(ProgressBar.fixed(method.auc.mean, 4)) ± \(ProgressBar.fixed(method.auc.standardDeviation, 4)) "
-                         + "| \(perSeed) | \(differences) | \(ProgressBar.fixed(method.logloss.mean, 4)) | \(Int(method.embeddingParams.mean.rounded())) "
-                         + "| \(ProgressBar.fixed(100 * method.embeddingParams.mean / max(reference, 1), 1))% |")
+            lines.append(
+                "| \(method.method) | \(ProgressBar.fixed(method.auc.mean, 4)) ± \(ProgressBar.fixed(method.auc.standardDeviation, 4)) "
+                    + "| \(perSeed) | \(differences) | \(ProgressBar.fixed(method.logloss.mean, 4)) | \(Int(method.embeddingParams.mean.rounded())) "
+                    + "| \(ProgressBar.fixed(100 * method.embeddingParams.mean / max(reference, 1), 1))% |")
         }
         return lines.joined(separator: "\n") + "\n"
     }

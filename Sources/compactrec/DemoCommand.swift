@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec demo`: the whole pipeline on embedded defaults, in a temporary directory.
 struct DemoCommand: AsyncParsableCommand {
@@ -56,8 +56,9 @@ struct DemoCommand: AsyncParsableCommand {
         let generateBar = ProgressBar(label: "generate", unit: .items("rows"), enabled: quiet ? false : nil)
         let generated = try generator.write(to: dataPath) { done, total in generateBar.update(done: done, total: total) }
         generateBar.finish()
-        print("1. generated \(generated.rows) teacher rows (\(generated.bytes / 1_000_000) MB, Criteo layout) "
-              + "in \(ProgressBar.fixed(generated.seconds, 2)) s: \(dataPath)")
+        print(
+            "1. generated \(generated.rows) teacher rows (\(generated.bytes / 1_000_000) MB, Criteo layout) "
+                + "in \(ProgressBar.fixed(generated.seconds, 2)) s: \(dataPath)")
 
         var options = PrepareOptions()
         options.split = .random(seed: seed)
@@ -66,20 +67,27 @@ struct DemoCommand: AsyncParsableCommand {
         options.minCount = 3
         options.replaceExisting = true
         let prepareBar = ProgressBar(label: "prepare ", unit: .bytes, enabled: quiet ? false : nil)
-        let prepared = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [dataPath],
-                                            output: workDirectory + "/prepared", options: options) { progress in
+        let prepared = try Preparer.prepare(
+            format: CriteoFormat(), formatName: "criteo", inputs: [dataPath],
+            output: workDirectory + "/prepared", options: options
+        ) { progress in
             if progress.stage == "reading" { prepareBar.update(done: progress.done, total: progress.total) }
         }
         prepareBar.finish()
-        print("2. prepared it in \(ProgressBar.fixed(prepared.seconds, 2)) s "
-              + "(\(ProgressBar.fixed(Double(prepared.inputBytes) / 1e6 / prepared.seconds, 1)) MB/s, --min-count 3): \(workDirectory)/prepared")
+        print(
+            "2. prepared it in \(ProgressBar.fixed(prepared.seconds, 2)) s "
+                + "(\(ProgressBar.fixed(Double(prepared.inputBytes) / 1e6 / prepared.seconds, 1)) MB/s, --min-count 3): \(workDirectory)/prepared"
+        )
 
         let summary = try DatasetSummary(store: ColumnStore(directory: workDirectory + "/prepared"), top: 0)
-        print("3. dataset: " + summary.parts.map { "\($0.name) \($0.rows) rows (click rate \(ProgressBar.fixed($0.clickRate * 100, 1))%)" }
-            .joined(separator: ", "))
+        print(
+            "3. dataset: "
+                + summary.parts.map { "\($0.name) \($0.rows) rows (click rate \(ProgressBar.fixed($0.clickRate * 100, 1))%)" }
+                .joined(separator: ", "))
         let embeddingRows = summary.fields.compactMap { $0.cardinality }.reduce(0, +)
-        print("   \(summary.fields.count) fields, \(embeddingRows) embedding rows in all "
-              + "(\(ProgressBar.fixed(Double(embeddingRows * 16 * 4) / 1e6, 1)) MB of Float32 tables at d = 16)")
+        print(
+            "   \(summary.fields.count) fields, \(embeddingRows) embedding rows in all "
+                + "(\(ProgressBar.fixed(Double(embeddingRows * 16 * 4) / 1e6, 1)) MB of Float32 tables at d = 16)")
         let truth = generated.truth
         let noise = truth.categorical.filter { $0.usefulRank == TeacherRank.noise }.map { $0.name }
         print("   teacher: useful rank per field " + truth.categorical.map { "\($0.name)=\($0.usefulRank)" }.joined(separator: " "))
@@ -89,31 +97,37 @@ struct DemoCommand: AsyncParsableCommand {
         trainingOptions.epochs = epochs
         trainingOptions.threads = threads
         trainingOptions.seed = seed
-        trainingOptions.evaluateEvery = DemoCommand.evaluationsPerEpoch(trainRows: store.rowIndices(of: .train).count,
-                                                                        batchSize: trainingOptions.batchSize)
-        let runConfiguration = RunConfiguration(model: ModelConfiguration(kind: model, dimension: 16),
-                                             options: trainingOptions, dataset: DatasetIdentity(store))
+        trainingOptions.evaluateEvery = DemoCommand.evaluationsPerEpoch(
+            trainRows: store.rowIndices(of: .train).count,
+            batchSize: trainingOptions.batchSize)
+        let runConfiguration = RunConfiguration(
+            model: ModelConfiguration(kind: model, dimension: 16),
+            options: trainingOptions, dataset: DatasetIdentity(store))
         print("4. training: \(Trainer.describe(runConfiguration))")
         let run = TrainingRun(directory: workDirectory + "/run", configuration: runConfiguration, resume: false)
         run.removePreviousFiles()
         let outcome = try TrainingSession(run: run, store: store, quiet: quiet).train()
         let result = outcome.result
-        print("   \(result.steps) steps at \(Int(result.samplesPerSecond)) samples/s; "
-              + "\(ProgressBar.fixed(Double(result.embeddingParams) / 1e6, 2)) M embedding parameters, "
-              + "\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB model")
+        print(
+            "   \(result.steps) steps at \(Int(result.samplesPerSecond)) samples/s; "
+                + "\(ProgressBar.fixed(Double(result.embeddingParams) / 1e6, 2)) M embedding parameters, "
+                + "\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB model")
         print("5. test split (\(result.testRows) rows):")
         print("   \(model.rawValue.padding(8)) AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4))")
         if let auc = truth.oracle.random.auc, let logloss = truth.oracle.random.logloss {
-            print("   oracle   AUC \(ProgressBar.fixed(auc, 4)), logloss \(ProgressBar.fixed(logloss, 4)) "
-                  + "(the teacher's own probabilities: no model beats this in expectation)")
-            print("   gap to the oracle: \(ProgressBar.fixed(auc - result.auc, 4)) AUC. Most of it is data, not training: the "
-                  + "teacher's ids follow Zipf laws over up to a million values, so most are seen a few times or never in "
-                  + "\(store.rowIndices(of: .train).count) training rows (docs/BENCHMARKS.md: a PyTorch DeepFM on the same rows "
-                  + "reaches the same AUC, and more rows narrow the gap).")
+            print(
+                "   oracle   AUC \(ProgressBar.fixed(auc, 4)), logloss \(ProgressBar.fixed(logloss, 4)) "
+                    + "(the teacher's own probabilities: no model beats this in expectation)")
+            print(
+                "   gap to the oracle: \(ProgressBar.fixed(auc - result.auc, 4)) AUC. Most of it is data, not training: the "
+                    + "teacher's ids follow Zipf laws over up to a million values, so most are seen a few times or never in "
+                    + "\(store.rowIndices(of: .train).count) training rows (docs/BENCHMARKS.md: a PyTorch DeepFM on the same rows "
+                    + "reaches the same AUC, and more rows narrow the gap).")
         }
         if directory != nil {
-            print("Files: \(workDirectory) (report: \(run.reportPath)). "
-                  + "Next: compactrec evaluate \(run.directory), or compactrec train \(workDirectory)/prepared --help.")
+            print(
+                "Files: \(workDirectory) (report: \(run.reportPath)). "
+                    + "Next: compactrec evaluate \(run.directory), or compactrec train \(workDirectory)/prepared --help.")
         }
     }
 

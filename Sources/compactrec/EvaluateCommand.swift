@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec evaluate`: AUC and logloss of a trained run's best weights on a dataset part.
 struct EvaluateCommand: AsyncParsableCommand {
@@ -60,8 +60,9 @@ struct EvaluateCommand: AsyncParsableCommand {
         let store = try ColumnStore(directory: dataset ?? configuration.dataset.directory)
         let identity = DatasetIdentity(store)
         guard identity.fields == configuration.dataset.fields, identity.cardinalities == configuration.dataset.cardinalities else {
-            throw DataError.invalidOption("\(store.directory) does not have the fields and vocabulary sizes of the dataset "
-                                          + "\(configuration.dataset.directory) the run was trained on; prepare it with the same vocabularies")
+            throw DataError.invalidOption(
+                "\(store.directory) does not have the fields and vocabulary sizes of the dataset "
+                    + "\(configuration.dataset.directory) the run was trained on; prepare it with the same vocabularies")
         }
         let model = try ModelFactory.make(configuration.model, store: store, seed: configuration.options.seed)
         model.useThreads(threads)
@@ -69,19 +70,22 @@ struct EvaluateCommand: AsyncParsableCommand {
         let started = Date()
         let evaluation = try Evaluation.measure(model, on: store, part: part.part, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(started)
-        let result = EvaluateResult(auc: evaluation.auc, logloss: evaluation.logloss, rows: evaluation.rows, part: part.rawValue,
-                                    embeddingParams: model.embeddingParameterCount, totalParams: model.totalParameterCount,
-                                    modelBytes: model.totalParameterCount * MemoryLayout<Float>.size,
-                                    samplesPerSecond: Double(evaluation.rows) / max(seconds, 1e-9), step: file.header.step)
+        let result = EvaluateResult(
+            auc: evaluation.auc, logloss: evaluation.logloss, rows: evaluation.rows, part: part.rawValue,
+            embeddingParams: model.embeddingParameterCount, totalParams: model.totalParameterCount,
+            modelBytes: model.totalParameterCount * MemoryLayout<Float>.size,
+            samplesPerSecond: Double(evaluation.rows) / max(seconds, 1e-9), step: file.header.step)
         if json {
             print(try jsonString(result))
             return
         }
         print("\(Trainer.describe(configuration))")
-        print("  weights from step \(file.header.step)"
-              + (file.header.validation.map { " (validation AUC \(ProgressBar.fixed($0.auc, 4)))" } ?? ""))
-        print("  \(part.rawValue): AUC \(ProgressBar.fixed(evaluation.auc, 4)), logloss \(ProgressBar.fixed(evaluation.logloss, 4)) "
-              + "on \(evaluation.rows) rows (\(Int(result.samplesPerSecond)) samples/s)")
+        print(
+            "  weights from step \(file.header.step)"
+                + (file.header.validation.map { " (validation AUC \(ProgressBar.fixed($0.auc, 4)))" } ?? ""))
+        print(
+            "  \(part.rawValue): AUC \(ProgressBar.fixed(evaluation.auc, 4)), logloss \(ProgressBar.fixed(evaluation.logloss, 4)) "
+                + "on \(evaluation.rows) rows (\(Int(result.samplesPerSecond)) samples/s)")
     }
 }
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec export`: a trained run to one model file (or safetensors for Python).
 struct ExportCommand: AsyncParsableCommand {
@@ -60,17 +60,19 @@ struct ExportCommand: AsyncParsableCommand {
             result = ExportResult(file: file, paths: [output], bytes: sections.total, weightBytes: sections.weights)
         case .safetensors:
             let written = try SafetensorsExport.write(file, to: output)
-            result = ExportResult(file: file, paths: [written.tensorsPath, written.configPath], bytes: written.tensorBytes,
-                                  weightBytes: written.tensorBytes)
+            result = ExportResult(
+                file: file, paths: [written.tensorsPath, written.configPath], bytes: written.tensorBytes,
+                weightBytes: written.tensorBytes)
         }
         if json {
             print(try jsonString(result))
             return
         }
         let header = file.header
-        print("\(header.model.kind.rawValue) d = \(header.model.dimension), \(header.embeddingParameters) embedding parameters, "
-              + "\(header.totalParameters) in all; weights from step \(header.training.step)"
-              + (header.training.validation.map { " (validation AUC \(ProgressBar.fixed($0.auc, 4)))" } ?? ""))
+        print(
+            "\(header.model.kind.rawValue) d = \(header.model.dimension), \(header.embeddingParameters) embedding parameters, "
+                + "\(header.totalParameters) in all; weights from step \(header.training.step)"
+                + (header.training.validation.map { " (validation AUC \(ProgressBar.fixed($0.auc, 4)))" } ?? ""))
         print("  wrote \(result.files.joined(separator: " and ")) (\(result.bytes) bytes)")
     }
 }

@@ -39,10 +39,16 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Number of categorical fields (13 dense columns are always written); 26 gives Criteo-Kaggle's exact 40-column layout.")
     var fields = 26
 
-    @Option(help: "Cardinality of each categorical field: a comma list with one value per field, or one value for all (default: Criteo-Kaggle's profile capped at 1,000,000, from 10 values up).")
+    @Option(
+        help:
+            "Cardinality of each categorical field: a comma list with one value per field, or one value for all (default: Criteo-Kaggle's profile capped at 1,000,000, from 10 values up)."
+    )
     var cardinalities: String?
 
-    @Option(help: "Useful rank of each categorical field (1-32; 0 makes it a noise field): a comma list with one value per field, or one value for all (default: a mix of 1, 2, 4, 8 and 16 with six noise fields).")
+    @Option(
+        help:
+            "Useful rank of each categorical field (1-32; 0 makes it a noise field): a comma list with one value per field, or one value for all (default: a mix of 1, 2, 4, 8 and 16 with six noise fields)."
+    )
     var ranks: String?
 
     @Option(help: "Seed of the random split the oracle is reported for (the same rule and default as `prepare --seed`).")
@@ -85,8 +91,9 @@ struct GenerateCommand: AsyncParsableCommand {
 
     private func printSummary(_ summary: TeacherSummary) {
         let fixed = ProgressBar.fixed
-        print("Generated \(summary.rows) rows (\(fixed(Double(summary.bytes) / 1e6, 1)) MB) into \(summary.output) "
-              + "in \(fixed(summary.seconds, 2)) s (\(fixed(summary.megabytesPerSecond, 1)) MB/s, \(summary.threads) threads)")
+        print(
+            "Generated \(summary.rows) rows (\(fixed(Double(summary.bytes) / 1e6, 1)) MB) into \(summary.output) "
+                + "in \(fixed(summary.seconds, 2)) s (\(fixed(summary.megabytesPerSecond, 1)) MB/s, \(summary.threads) threads)")
         print("  teacher:     drawn and calibrated in \(fixed(summary.teacherSeconds, 2)) s")
         print("  truth:       \(summary.truthFile)")
         print("  click rate:  \(fixed(summary.clickRate * 100, 2))%")

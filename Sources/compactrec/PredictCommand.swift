@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec predict`: click probabilities for a file of raw rows.
 struct PredictCommand: AsyncParsableCommand {
@@ -54,7 +54,8 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         let predictor = try Predictor(path: model)
         let bar = ProgressBar(label: "predict", unit: .bytes, enabled: quiet || json ? false : nil)
-        let report = try FilePrediction.run(predictor, input: input, output: output, threads: threads, batchSize: batchSize) { done, total, rows in
+        let report = try FilePrediction.run(predictor, input: input, output: output, threads: threads, batchSize: batchSize) {
+            done, total, rows in
             bar.update(done: done, total: total, note: "\(rows) rows")
         }
         bar.finish()
@@ -62,8 +63,9 @@ struct PredictCommand: AsyncParsableCommand {
             print(try jsonString(PredictResult(report: report, output: output)))
             return
         }
-        print("Scored \(report.rows) rows\(report.labeled ? " (labeled)" : "") into \(output) in \(ProgressBar.fixed(report.seconds, 2)) s "
-              + "(\(Int(report.rowsPerSecond)) rows/s, \(threads) threads)")
+        print(
+            "Scored \(report.rows) rows\(report.labeled ? " (labeled)" : "") into \(output) in \(ProgressBar.fixed(report.seconds, 2)) s "
+                + "(\(Int(report.rowsPerSecond)) rows/s, \(threads) threads)")
     }
 }
 

@@ -1,12 +1,13 @@
 import ArgumentParser
 import CompactRec
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
 import CompactRecInference
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `compactrec prepare`: raw CTR files to a prepared, memory-mappable dataset directory.
 struct PrepareCommand: AsyncParsableCommand {
@@ -52,7 +53,10 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "Dense transform: log1p (log(1 + max(x, 0))) or none.")
     var denseTransform: DenseTransform = .log1p
 
-    @Option(help: "Model input for a missing dense value, after the transform. The default 0 is also log1p's value for a count of 0; a value the transform never produces (e.g. -1) keeps 'missing' apart from 'zero'.")
+    @Option(
+        help:
+            "Model input for a missing dense value, after the transform. The default 0 is also log1p's value for a count of 0; a value the transform never produces (e.g. -1) keeps 'missing' apart from 'zero'."
+    )
     var denseMissingValue: Float = 0
 
     @Option(help: "MovieLens: ratings at or above this are clicks (label 1).")
@@ -64,7 +68,8 @@ struct PrepareCommand: AsyncParsableCommand {
     @Option(help: "libFM: number of fields (default: from the first line).")
     var libfmFields: Int?
 
-    @Option(help: "libFM: libsvm (feature:value, the k-th feature is field k) or libffm (field:feature:value); default: from the first line.")
+    @Option(
+        help: "libFM: libsvm (feature:value, the k-th feature is field k) or libffm (field:feature:value); default: from the first line.")
     var libfmLayout: LibFMFormat.Layout?
 
     @Option(help: "Threads to use (default: all cores).")
@@ -95,11 +100,13 @@ struct PrepareCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (reader, files) = try InputFormat.make(format, inputs: inputs, schemaPath: schema, ratingThreshold: ratingThreshold,
-                                                   categoricalFields: categoricalFields, libFMFields: libfmFields, libFMLayout: libfmLayout)
+        let (reader, files) = try InputFormat.make(
+            format, inputs: inputs, schemaPath: schema, ratingThreshold: ratingThreshold,
+            categoricalFields: categoricalFields, libFMFields: libfmFields, libFMLayout: libfmLayout)
         var options = PrepareOptions()
-        options.input = InputSettings(format: format, delimitedSchema: try schema.map { path throws(DataError) in try DelimitedSchemaFile.load(path: path) },
-                                      ratingThreshold: format == .movielens ? ratingThreshold : nil, libFMLayout: libfmLayout)
+        options.input = InputSettings(
+            format: format, delimitedSchema: try schema.map { path throws(DataError) in try DelimitedSchemaFile.load(path: path) },
+            ratingThreshold: format == .movielens ? ratingThreshold : nil, libFMLayout: libfmLayout)
         options.minCount = minCount
         options.split = split == .random ? .random(seed: seed) : .sequential
         options.skipBadRows = skipBadRows
@@ -109,8 +116,10 @@ struct PrepareCommand: AsyncParsableCommand {
         options.replaceExisting = force
         let bar = ProgressBar(label: "prepare", unit: .bytes, enabled: quiet ? false : nil)
         let finishing = ProgressBar(label: "finish ", unit: .items("rows"), enabled: quiet ? false : nil)
-        let report = try Preparer.prepare(format: reader, formatName: format.rawValue, inputs: files, output: output,
-                                          options: options) { progress in
+        let report = try Preparer.prepare(
+            format: reader, formatName: format.rawValue, inputs: files, output: output,
+            options: options
+        ) { progress in
             if progress.stage == "reading" {
                 bar.update(done: progress.done, total: progress.total, note: "\(progress.rows) rows")
             } else {
@@ -138,8 +147,9 @@ struct PrepareCommand: AsyncParsableCommand {
             print(try jsonString(summary))
             return
         }
-        print("Prepared \(manifest.rows) rows into \(output) in \(ProgressBar.fixed(report.seconds, 2)) s "
-              + "(\(ProgressBar.fixed(megabytesPerSecond, 1)) MB/s, peak memory \(report.peakResidentBytes / (1 << 20)) MiB)")
+        print(
+            "Prepared \(manifest.rows) rows into \(output) in \(ProgressBar.fixed(report.seconds, 2)) s "
+                + "(\(ProgressBar.fixed(megabytesPerSecond, 1)) MB/s, peak memory \(report.peakResidentBytes / (1 << 20)) MiB)")
         for part in SplitPart.allCases {
             let rows = manifest.split.rows[part.name] ?? 0
             let clicks = manifest.split.positives[part.name] ?? 0
@@ -147,8 +157,9 @@ struct PrepareCommand: AsyncParsableCommand {
         }
         let skipped = manifest.source.skippedRows
         if !skipped.isEmpty {
-            print("Skipped \(skipped.values.reduce(0, +)) bad rows: "
-                  + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            print(
+                "Skipped \(skipped.values.reduce(0, +)) bad rows: "
+                    + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         }
         print("Inspect it with: compactrec inspect \(output)")
     }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec search`: AutoDim's search stage; writes the chosen per-field widths.
 struct SearchCommand: AsyncParsableCommand {
@@ -39,7 +39,8 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "Directory for dims.json, search.json and alpha.svg (default: runs/search-<model>-seed<seed>).")
     var output: String?
 
-    @Option(help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The <data>.teacher.json of generated data, to print each field's truth beside its choice.", valueName: "file"))
     var truth: String?
 
     @Flag(help: "Print the search result as one JSON object.")
@@ -63,20 +64,28 @@ struct SearchCommand: AsyncParsableCommand {
         let store = try ColumnStore(directory: dataset)
         let configuration = try settings.resolve(for: store)
         guard configuration.model.embedding.kind == .plain else {
-            throw ValidationError("--embedding \(configuration.model.embedding.kind?.rawValue ?? "") applies to training with the chosen widths (train --dims, autodim, compare), not to the search's supernet: drop it here")
+            throw ValidationError(
+                "--embedding \(configuration.model.embedding.kind?.rawValue ?? "") applies to training with the chosen widths (train --dims, autodim, compare), not to the search's supernet: drop it here"
+            )
         }
         let directory = output ?? "runs/search-\(configuration.model.kind.rawValue)-seed\(configuration.options.seed)"
-        let result = try DimensionSearchSession(store: store, configuration: configuration, search: try search.resolve(),
-                                                quiet: quiet || json, start: force ? .replace : resume ? .resume : .new)
-            .run(writingTo: directory).result
+        let result = try DimensionSearchSession(
+            store: store, configuration: configuration, search: try search.resolve(),
+            quiet: quiet || json, start: force ? .replace : resume ? .resume : .new
+        )
+        .run(writingTo: directory).result
         let projected = configuration.model.kind.needsEqualWidths
         if json {
             print(try jsonString(DimensionSearchSummary(result, directory: directory, projected: projected)))
         } else {
             print(DimensionSearchFiles.table(result, truth: try DimensionSearchSession.truth(path: truth)), terminator: "")
-            print("embedding parameters with these widths: \(result.chosenEmbeddingParameters(projected: projected)) "
-                  + "(a uniform width \(result.candidates.max() ?? 0): \(DimensionBaselines.parameterCount(cardinalities: result.cardinalities, widths: result.cardinalities.map { _ in result.candidates.max() ?? 0 }, width: result.candidates.max() ?? 0)))")
-            print("search: \(result.steps) steps, \(Int(result.samplesPerSecond)) samples/s, \(ProgressBar.fixed(result.secondsPerEpoch, 1)) s per epoch")
+            print(
+                "embedding parameters with these widths: \(result.chosenEmbeddingParameters(projected: projected)) "
+                    + "(a uniform width \(result.candidates.max() ?? 0): \(DimensionBaselines.parameterCount(cardinalities: result.cardinalities, widths: result.cardinalities.map { _ in result.candidates.max() ?? 0 }, width: result.candidates.max() ?? 0)))"
+            )
+            print(
+                "search: \(result.steps) steps, \(Int(result.samplesPerSecond)) samples/s, \(ProgressBar.fixed(result.secondsPerEpoch, 1)) s per epoch"
+            )
             print("wrote \(directory)/dims.json, search.json, alpha.svg")
         }
     }
@@ -95,23 +104,30 @@ struct DimensionSearchSession {
     /// The search's result, its files written into `directory` beside its checkpoint, metrics
     /// log and report, and the search itself (its trained supernet, for `--warm-start`).
     func run(writingTo directory: String) throws -> (result: DimensionSearchResult, search: DimensionSearch) {
-        let searcher = try DimensionSearch(configuration: configuration.model, store: store, options: configuration.options,
-                                           searchOptions: search)
+        let searcher = try DimensionSearch(
+            configuration: configuration.model, store: store, options: configuration.options,
+            searchOptions: search)
         var runConfiguration = configuration
         runConfiguration.search = search
         let run = TrainingRun(directory: directory, configuration: runConfiguration, start: start)
-        let bar = ProgressBar(label: search.levels == .oneLevel ? "search (one-level)" : "search", unit: .items("samples"),
-                              enabled: quiet ? false : nil)
+        let bar = ProgressBar(
+            label: search.levels == .oneLevel ? "search (one-level)" : "search", unit: .items("samples"),
+            enabled: quiet ? false : nil)
         let epochs = configuration.options.epochs
         let result: DimensionSearchResult
         do {
             result = try Interruption.watching { shouldStop in
-                try searcher.run(run: run, progress: { progress in
-                    var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
-                    if let validation = progress.validation { note += ", supernet validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
-                    bar.update(done: (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone, total: progress.rowsPerEpoch * epochs,
-                               note: note)
-                }, shouldStop: shouldStop)
+                try searcher.run(
+                    run: run,
+                    progress: { progress in
+                        var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
+                        if let validation = progress.validation {
+                            note += ", supernet validation AUC \(ProgressBar.fixed(validation.auc, 4))"
+                        }
+                        bar.update(
+                            done: (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone, total: progress.rowsPerEpoch * epochs,
+                            note: note)
+                    }, shouldStop: shouldStop)
             }
         } catch {
             bar.finish()
@@ -131,7 +147,10 @@ struct DimensionSearchSession {
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError.fileNotFound(path: path) }
         do {
             let truth = try JSONDecoder().decode(TeacherTruth.self, from: data)
-            return Dictionary(uniqueKeysWithValues: truth.categorical.map { ($0.name, $0.usefulRank.value == 0 ? "noise" : "rank \($0.usefulRank.value)") })
+            return Dictionary(
+                uniqueKeysWithValues: truth.categorical.map {
+                    ($0.name, $0.usefulRank.value == 0 ? "noise" : "rank \($0.usefulRank.value)")
+                })
         } catch {
             throw DataError.badSchema(path: path, reason: "not a teacher truth file written by compactrec generate: \(error)")
         }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import CompactRec
+import CompactRecData
+import CompactRecInference
 import CompactRecServer
 import Foundation
 import Logging
-import CompactRecData
-import CompactRecInference
 
 /// `compactrec serve`: an HTTP server that scores rows with a model file.
 struct ServeCommand: AsyncParsableCommand {
@@ -60,13 +60,17 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let predictor = try Predictor(path: model)
         let header = predictor.file.header
-        logger.info("loaded model", metadata: [
-            "file": "\(model)", "model": "\(header.model.kind.rawValue)", "dim": "\(header.model.dimension)",
-            "fields": "\(header.schema.fields.count)", "parameters": "\(header.totalParameters)", "bytes": "\(predictor.sections.total)",
-        ])
-        let server = ScoringServer(predictor: predictor, modelPath: model,
-                                   configuration: .init(host: host, port: port, maxRows: maxRows, maxBodyBytes: maxBodyBytes),
-                                   logger: logger)
+        logger.info(
+            "loaded model",
+            metadata: [
+                "file": "\(model)", "model": "\(header.model.kind.rawValue)", "dim": "\(header.model.dimension)",
+                "fields": "\(header.schema.fields.count)", "parameters": "\(header.totalParameters)",
+                "bytes": "\(predictor.sections.total)",
+            ])
+        let server = ScoringServer(
+            predictor: predictor, modelPath: model,
+            configuration: .init(host: host, port: port, maxRows: maxRows, maxBodyBytes: maxBodyBytes),
+            logger: logger)
         try await server.run()
     }
 }

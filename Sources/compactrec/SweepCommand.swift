@@ -1,15 +1,16 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec sweep`: plain and MLET embeddings over a grid of widths d and inner widths k on
 /// one dataset, as a CSV and a chart of test AUC against inference-time embedding parameters.
 struct SweepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Train plain and MLET embeddings over widths d and inner widths k; write a CSV and an SVG chart of test AUC against embedding parameters.",
+        abstract:
+            "Train plain and MLET embeddings over widths d and inner widths k; write a CSV and an SVG chart of test AUC against embedding parameters.",
         discussion: """
             For each d in --dim-values: one run with plain tables of width d, and one MLET run for \
             each k in --inner-dim-values with k > d (trained as n x k tables and k x d maps, \
@@ -44,8 +45,10 @@ struct SweepCommand: AsyncParsableCommand {
 
     func validate() throws {
         try settings.validateRanges()
-        guard settings.dim == nil, settings.embedding == nil, settings.innerDim == nil, settings.innerDims == nil, settings.dims == nil else {
-            throw ValidationError("the sweep sets --dim, --embedding, --inner-dim and --dims itself: give --dim-values and --inner-dim-values")
+        guard settings.dim == nil, settings.embedding == nil, settings.innerDim == nil, settings.innerDims == nil, settings.dims == nil
+        else {
+            throw ValidationError(
+                "the sweep sets --dim, --embedding, --inner-dim and --dims itself: give --dim-values and --inner-dim-values")
         }
         guard TrainingSettingOptions.widths(dimValues) != nil, TrainingSettingOptions.widths(innerDimValues) != nil else {
             throw ValidationError("--dim-values and --inner-dim-values are positive widths separated by commas, e.g. 2,4,8")
@@ -68,18 +71,21 @@ struct SweepCommand: AsyncParsableCommand {
         for (index, point) in settingsToRun.enumerated() {
             var configuration = base
             configuration.model.dimension = point.dimension
-            configuration.model.embedding = point.inner.map { k in .mlet(MLETEmbeddingMethod(innerWidths: configuration.dataset.fields.map { _ in k })) }
+            configuration.model.embedding =
+                point.inner.map { k in .mlet(MLETEmbeddingMethod(innerWidths: configuration.dataset.fields.map { _ in k })) }
                 ?? .plainTables
             let runDirectory = directory + "/" + point.name
-            let run = TrainingRun(directory: runDirectory, configuration: configuration,
-                                  resume: FileManager.default.fileExists(atPath: runDirectory + "/checkpoint.bin"))
+            let run = TrainingRun(
+                directory: runDirectory, configuration: configuration,
+                resume: FileManager.default.fileExists(atPath: runDirectory + "/checkpoint.bin"))
             let result: TrainResult
             if let finished = try? JSONDecoder().decode(TrainResult.self, from: Data(contentsOf: URL(fileURLWithPath: run.resultsPath))) {
                 var previous = try Checkpoint.read(from: run.checkpointPath).configuration
                 previous.options.threads = configuration.options.threads
                 guard previous == configuration else {
-                    throw DataError.invalidOption("\(runDirectory) holds a finished run with other settings "
-                                          + "(\(Trainer.describe(previous))); delete it or sweep into another --output")
+                    throw DataError.invalidOption(
+                        "\(runDirectory) holds a finished run with other settings "
+                            + "(\(Trainer.describe(previous))); delete it or sweep into another --output")
                 }
                 result = finished
                 if !quiet { printToStandardError("sweep \(index + 1)/\(settingsToRun.count): \(point.name) finished before, kept\n") }
@@ -107,12 +113,14 @@ struct SweepCommand: AsyncParsableCommand {
             lines[name, default: []].append(ChartPoint(x: log2(Double(max(row.result.embeddingParams, 1))), y: row.result.auc))
         }
         let markers = rows.filter { $0.point.method == .plain }.map {
-            ChartMarker(point: ChartPoint(x: log2(Double(max($0.result.embeddingParams, 1))), y: $0.result.auc), label: "d = \($0.point.dimension)")
+            ChartMarker(
+                point: ChartPoint(x: log2(Double(max($0.result.embeddingParams, 1))), y: $0.result.auc), label: "d = \($0.point.dimension)")
         }
-        let chart = SVGChart(title: "\(model.rawValue): test AUC against embedding parameters at inference",
-                             xLabel: "log2(embedding parameters of the model that is served)", yLabel: "test AUC",
-                             series: order.map { ChartSeries(name: $0, points: lines[$0] ?? []) }, markers: markers,
-                             width: 720, height: 400)
+        let chart = SVGChart(
+            title: "\(model.rawValue): test AUC against embedding parameters at inference",
+            xLabel: "log2(embedding parameters of the model that is served)", yLabel: "test AUC",
+            series: order.map { ChartSeries(name: $0, points: lines[$0] ?? []) }, markers: markers,
+            width: 720, height: 400)
         try AtomicFile.write(Array(chart.render().utf8), to: directory + "/sweep.svg")
     }
 }
@@ -132,12 +140,15 @@ struct SweepRow {
     let point: SweepPoint
     let result: TrainResult
 
-    static let header = "method,d,k,auc,logloss,embedding_params,training_embedding_params,effective_rank,samples_per_second,steps,run_directory"
+    static let header =
+        "method,d,k,auc,logloss,embedding_params,training_embedding_params,effective_rank,samples_per_second,steps,run_directory"
 
     var csv: String {
-        [point.method.rawValue, "\(point.dimension)", point.inner.map(String.init) ?? "",
-         "\(result.auc)", "\(result.logloss)", "\(result.embeddingParams)", "\(result.trainingEmbeddingParams)",
-         result.effectiveRank.map { "\($0)" } ?? "", ProgressBar.fixed(result.samplesPerSecond, 0), "\(result.steps)",
-         result.runDirectory].joined(separator: ",")
+        [
+            point.method.rawValue, "\(point.dimension)", point.inner.map(String.init) ?? "",
+            "\(result.auc)", "\(result.logloss)", "\(result.embeddingParams)", "\(result.trainingEmbeddingParams)",
+            result.effectiveRank.map { "\($0)" } ?? "", ProgressBar.fixed(result.samplesPerSecond, 0), "\(result.steps)",
+            result.runDirectory,
+        ].joined(separator: ",")
     }
 }

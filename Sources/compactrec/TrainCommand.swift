@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// `compactrec train`: trains a model on a prepared dataset and reports test metrics.
 struct TrainCommand: AsyncParsableCommand {
@@ -49,7 +49,10 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var settings: TrainingSettingOptions
 
-    @Option(help: "Run directory for the checkpoint, best weights, metrics log and report (default: runs/<model>-<embedding>-d<dim>[-k<inner-dim>]-seed<seed>); a path ending in .crmodel writes that model file at the end and keeps the run in NAME.run.")
+    @Option(
+        help:
+            "Run directory for the checkpoint, best weights, metrics log and report (default: runs/<model>-<embedding>-d<dim>[-k<inner-dim>]-seed<seed>); a path ending in .crmodel writes that model file at the end and keeps the run in NAME.run."
+    )
     var output: String?
 
     @Flag(help: "Continue the run in --output from its checkpoint.")
@@ -76,15 +79,18 @@ struct TrainCommand: AsyncParsableCommand {
         let inner = embedding.innerWidths.map { "-k\($0.max() ?? 0)" } ?? ""
         let collisions = if case .quotientRemainder(let method) = embedding { "-c\(method.collisions)" } else { "" }
         let modelFile = output.flatMap { $0.hasSuffix(".crmodel") ? $0 : nil }
-        let directory = modelFile.map { String($0.dropLast(".crmodel".count)) + ".run" } ?? output
+        let directory =
+            modelFile.map { String($0.dropLast(".crmodel".count)) + ".run" } ?? output
             ?? "runs/\(configuration.model.kind.rawValue)-\(embedding.kind?.rawValue ?? "search")-"
             + "d\(configuration.model.dimension)\(inner)\(collisions)-seed\(configuration.options.seed)"
         let run = TrainingRun(directory: directory, configuration: configuration, resume: resume)
         if force { run.removePreviousFiles() }
         let outcome = try TrainingSession(run: run, store: store, quiet: quiet || json).train()
         let sections = try modelFile.map { path in
-            try ModelFile(inference: outcome.inference, training: configuration, step: outcome.step,
-                          validation: outcome.validation, store: store).write(to: path)
+            try ModelFile(
+                inference: outcome.inference, training: configuration, step: outcome.step,
+                validation: outcome.validation, store: store
+            ).write(to: path)
         }
         if json {
             print(try jsonString(outcome.result))

@@ -1,8 +1,8 @@
 import CompactRec
-import Foundation
-import Synchronization
 import CompactRecData
 import CompactRecInference
+import Foundation
+import Synchronization
 
 /// Set by SIGINT (Ctrl-C) during training: the trainer then saves a checkpoint and stops.
 private let interruptRequested = Atomic<Bool>(false)
@@ -44,21 +44,30 @@ struct TrainingSession {
         func printSummary() {
             let model = configuration.model
             let fieldWidths = model.embedding.fieldWidths
-            var widths = fieldWidths.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
+            var widths =
+                fieldWidths.map { " (per-field widths \(Set($0).sorted().map(String.init).joined(separator: "/")), projected)" } ?? ""
             if let inner = model.embedding.innerWidths {
-                widths += ", k = \(Set(inner).sorted().map(String.init).joined(separator: "/")) folded into "
+                widths +=
+                    ", k = \(Set(inner).sorted().map(String.init).joined(separator: "/")) folded into "
                     + (fieldWidths == nil ? "d" : "the per-field widths")
             }
             if case .quotientRemainder(let method) = model.embedding { widths += ", c = \(method.collisions)" }
-            print("\(model.kind.rawValue), \(model.embedding.kind?.rawValue ?? "search") embeddings d = \(model.dimension)\(widths): "
-                  + "test AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4)) on \(result.testRows) rows")
-            print("  embedding parameters \(result.embeddingParams), total \(result.totalParams) "
-                  + "(\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB as Float32)"
-                  + (result.trainingEmbeddingParams != result.embeddingParams ? "; \(result.trainingEmbeddingParams) embedding parameters while training" : ""))
-            if let rank = result.effectiveRank { print("  mean effective rank of the embedding tables \(ProgressBar.fixed(rank, 2)) (of at most \(model.dimension))") }
-            print("  \(result.steps) steps, \(Int(result.samplesPerSecond)) training samples/s"
-                  + (result.stoppedEarly ? ", stopped early" : "")
-                  + (result.bestValidationAUC.map { ", best validation AUC \(ProgressBar.fixed($0, 4))" } ?? ""))
+            print(
+                "\(model.kind.rawValue), \(model.embedding.kind?.rawValue ?? "search") embeddings d = \(model.dimension)\(widths): "
+                    + "test AUC \(ProgressBar.fixed(result.auc, 4)), logloss \(ProgressBar.fixed(result.logloss, 4)) on \(result.testRows) rows"
+            )
+            print(
+                "  embedding parameters \(result.embeddingParams), total \(result.totalParams) "
+                    + "(\(ProgressBar.fixed(Double(result.modelBytes) / 1e6, 1)) MB as Float32)"
+                    + (result.trainingEmbeddingParams != result.embeddingParams
+                        ? "; \(result.trainingEmbeddingParams) embedding parameters while training" : ""))
+            if let rank = result.effectiveRank {
+                print("  mean effective rank of the embedding tables \(ProgressBar.fixed(rank, 2)) (of at most \(model.dimension))")
+            }
+            print(
+                "  \(result.steps) steps, \(Int(result.samplesPerSecond)) training samples/s"
+                    + (result.stoppedEarly ? ", stopped early" : "")
+                    + (result.bestValidationAUC.map { ", best validation AUC \(ProgressBar.fixed($0, 4))" } ?? ""))
             print("  run directory: \(directory) (best.weights, checkpoint.bin, metrics.jsonl, report.html, results.json)")
         }
     }
@@ -74,13 +83,15 @@ struct TrainingSession {
         let report: TrainingReport
         do {
             report = try Interruption.watching { shouldStop in
-                try trainer.fit(run: run, progress: { progress in
-                    let total = progress.rowsPerEpoch * epochs
-                    let done = (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone
-                    var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
-                    if let validation = progress.validation { note += ", validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
-                    bar.update(done: done, total: total, note: note)
-                }, shouldStop: shouldStop)
+                try trainer.fit(
+                    run: run,
+                    progress: { progress in
+                        let total = progress.rowsPerEpoch * epochs
+                        let done = (progress.epoch - 1) * progress.rowsPerEpoch + progress.rowsDone
+                        var note = "loss \(ProgressBar.fixed(Double(progress.loss), 4))"
+                        if let validation = progress.validation { note += ", validation AUC \(ProgressBar.fixed(validation.auc, 4))" }
+                        bar.update(done: done, total: total, note: note)
+                    }, shouldStop: shouldStop)
             }
         } catch {
             bar.finish()
@@ -99,9 +110,12 @@ struct TrainingSession {
             bestValidationAUC: report.bestValidation?.auc, stoppedEarly: report.stoppedEarly, runDirectory: run.directory)
         try AtomicFile.write(Array(try jsonString(result).utf8) + [UInt8(ascii: "\n")], to: run.resultsPath)
         writeReport()
-        guard let inference = trainer.bestInference else { throw TrainingError.cannotEvaluate(part: "validation", reason: "training kept no weights") }
-        return Outcome(result: result, configuration: configuration, directory: run.directory, inference: inference,
-                       step: trainer.cursor.bestStep ?? report.steps, validation: report.bestValidation)
+        guard let inference = trainer.bestInference else {
+            throw TrainingError.cannotEvaluate(part: "validation", reason: "training kept no weights")
+        }
+        return Outcome(
+            result: result, configuration: configuration, directory: run.directory, inference: inference,
+            step: trainer.cursor.bestStep ?? report.steps, validation: report.bestValidation)
     }
 
     /// Renders report.html from the metrics log; a failure is a warning, never a lost run.

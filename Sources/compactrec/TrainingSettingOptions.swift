@@ -1,8 +1,8 @@
 import ArgumentParser
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// The model and training options shared by `train` (and the commands that train), resolved
 /// against an optional experiment file: an option given on the command line wins, then the
@@ -14,10 +14,16 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")) (default: deepfm).")
     var model: ModelKind?
 
-    @Option(help: "Embedding method: plain (one n x d table per field), mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference; with --dims, a map to each field's width) or qr (the quotient-remainder trick: per field a table of ceil(n/c) rows and one of c rows, multiplied element-wise) (default: plain).")
+    @Option(
+        help:
+            "Embedding method: plain (one n x d table per field), mlet (an n x k table and a k x d map per field, multiplied into one n x d table for inference; with --dims, a map to each field's width) or qr (the quotient-remainder trick: per field a table of ceil(n/c) rows and one of c rows, multiplied element-wise) (default: plain)."
+    )
     var embedding: EmbeddingMethod.Kind?
 
-    @Option(help: "The quotient-remainder trick's c: rows of each remainder table, values per quotient row; fields of at most c values keep a plain table (default: 64).")
+    @Option(
+        help:
+            "The quotient-remainder trick's c: rows of each remainder table, values per quotient row; fields of at most c values keep a plain table (default: 64)."
+    )
     var qrCollisions: Int?
 
     @Option(help: "DCN-v2's cross layers (default: 3).")
@@ -26,13 +32,18 @@ struct TrainingSettingOptions: ParsableArguments {
     @Option(help: "MLET's inner width k, at least the width it trains towards (--dim, or the field's width in --dims) (default: 64).")
     var innerDim: Int?
 
-    @Option(help: ArgumentHelp("MLET's per-field inner widths: a YAML/JSON mapping of field name to k; other fields take --inner-dim.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "MLET's per-field inner widths: a YAML/JSON mapping of field name to k; other fields take --inner-dim.", valueName: "file"))
     var innerDims: String?
 
     @Option(help: "Embedding width d (default: 16).")
     var dim: Int?
 
-    @Option(help: ArgumentHelp("Per-field widths: a YAML/JSON mapping of field name to width; FM, DeepFM and DLRM project each field to --dim.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Per-field widths: a YAML/JSON mapping of field name to width; FM, DeepFM and DLRM project each field to --dim.",
+            valueName: "file"))
     var dims: String?
 
     @Option(help: "Hidden widths of DeepFM's, Wide&Deep's and DCN-v2's MLP, comma-separated (default: 400,400,400).")
@@ -91,8 +102,11 @@ struct TrainingSettingOptions: ParsableArguments {
 
     /// Checks the values given on the command line (the file's are checked in `resolve`).
     func validateRanges() throws {
-        for (name, value) in [("--batch-size", batchSize), ("--epochs", epochs), ("--threads", threads), ("--patience", patience),
-                              ("--dim", dim), ("--inner-dim", innerDim), ("--cross-layers", crossLayers), ("--evaluate-every", evaluateEvery), ("--log-every", logEvery)] {
+        for (name, value) in [
+            ("--batch-size", batchSize), ("--epochs", epochs), ("--threads", threads), ("--patience", patience),
+            ("--dim", dim), ("--inner-dim", innerDim), ("--cross-layers", crossLayers), ("--evaluate-every", evaluateEvery),
+            ("--log-every", logEvery),
+        ] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1") }
         }
         for (name, value) in [("--lr", lr), ("--embedding-lr", embeddingLR)] {
@@ -130,16 +144,20 @@ struct TrainingSettingOptions: ParsableArguments {
         modelConfiguration.mlp = mlp.flatMap(Self.widths) ?? file?.mlp ?? modelConfiguration.mlp
         modelConfiguration.bottomMLP = bottomMLP.flatMap(Self.widths) ?? file?.bottomMLP ?? modelConfiguration.bottomMLP
         modelConfiguration.topMLP = topMLP.flatMap(Self.widths) ?? file?.topMLP ?? modelConfiguration.topMLP
-        try check([modelConfiguration.mlp, modelConfiguration.bottomMLP, modelConfiguration.topMLP].allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= 1 } },
-                  "MLP widths must be positive")
+        try check(
+            [modelConfiguration.mlp, modelConfiguration.bottomMLP, modelConfiguration.topMLP].allSatisfy {
+                !$0.isEmpty && $0.allSatisfy { $0 >= 1 }
+            },
+            "MLP widths must be positive")
         modelConfiguration.batchNorm = batchNorm ?? file?.batchNorm ?? false
         modelConfiguration.dropout = dropout ?? file?.dropout ?? 0
         try check(modelConfiguration.dropout >= 0 && modelConfiguration.dropout < 1, "dropout must be in [0, 1)")
         modelConfiguration.crossLayers = crossLayers ?? file?.crossLayers ?? modelConfiguration.crossLayers
         try check(modelConfiguration.crossLayers >= 1, "cross_layers must be at least 1")
         let fields = DatasetIdentity(store).fields
-        var widths = try Self.fieldWidths(option: dims, file: file?.dims, source: source, fields: fields,
-                                          defaultWidth: modelConfiguration.dimension)
+        var widths = try Self.fieldWidths(
+            option: dims, file: file?.dims, source: source, fields: fields,
+            defaultWidth: modelConfiguration.dimension)
         if widths?.allSatisfy({ $0 == modelConfiguration.dimension }) == true { widths = nil }
         let method = embedding ?? file?.embedding ?? .plain
         let innerWidth = innerDim ?? file?.innerDim ?? 64
@@ -151,8 +169,10 @@ struct TrainingSettingOptions: ParsableArguments {
         case .plain:
             modelConfiguration.embedding = .plain(PlainEmbeddingMethod(widths: widths))
         case .mlet:
-            let inner = try Self.fieldWidths(option: innerDims, file: file?.innerDims, source: source,
-                                             fields: fields, defaultWidth: innerWidth)
+            let inner =
+                try Self.fieldWidths(
+                    option: innerDims, file: file?.innerDims, source: source,
+                    fields: fields, defaultWidth: innerWidth)
                 ?? fields.map { _ in innerWidth }
             modelConfiguration.embedding = .mlet(MLETEmbeddingMethod(innerWidths: inner, widths: widths))
         case .qr:
@@ -163,9 +183,11 @@ struct TrainingSettingOptions: ParsableArguments {
         }
         do {
             // The method checks itself against the model and the fields (MLET's k against its target width, ...).
-            try modelConfiguration.embedding.definition.validate(in: EmbeddingContext(
-                model: modelConfiguration.kind, dimension: modelConfiguration.dimension, cardinalities: DatasetIdentity(store).cardinalities,
-                fields: fields, categoricalCount: store.schema.categorical.count, seed: 0))
+            try modelConfiguration.embedding.definition.validate(
+                in: EmbeddingContext(
+                    model: modelConfiguration.kind, dimension: modelConfiguration.dimension,
+                    cardinalities: DatasetIdentity(store).cardinalities,
+                    fields: fields, categoricalCount: store.schema.categorical.count, seed: 0))
         } catch {
             if config == nil { throw ValidationError(Self.optionMessage(error)) }
             throw DataError.badSchema(path: source, reason: error.localizedDescription)
@@ -185,10 +207,12 @@ struct TrainingSettingOptions: ParsableArguments {
         options.evaluateEvery = evaluateEvery ?? file?.evaluateEvery
         options.patience = patience ?? file?.patience ?? options.patience
         options.logEvery = logEvery ?? file?.logEvery ?? options.logEvery
-        try check([options.batchSize, options.epochs, options.threads, options.logEvery, options.evaluateEvery ?? 1, options.patience ?? 1]
-                    .allSatisfy { $0 >= 1 }, "batch_size, epochs, threads, log_every, evaluate_every and patience must be at least 1")
-        try check(options.learningRate > 0 && options.learningRate.isFinite && (options.embeddingLearningRate ?? 1) > 0,
-                  "lr and embedding_lr must be positive")
+        try check(
+            [options.batchSize, options.epochs, options.threads, options.logEvery, options.evaluateEvery ?? 1, options.patience ?? 1]
+                .allSatisfy { $0 >= 1 }, "batch_size, epochs, threads, log_every, evaluate_every and patience must be at least 1")
+        try check(
+            options.learningRate > 0 && options.learningRate.isFinite && (options.embeddingLearningRate ?? 1) > 0,
+            "lr and embedding_lr must be positive")
         try check(options.embeddingL2 >= 0, "l2 must be 0 or positive")
         return RunConfiguration(model: modelConfiguration, options: options, dataset: DatasetIdentity(store))
     }
@@ -201,8 +225,10 @@ struct TrainingSettingOptions: ParsableArguments {
 
     /// Per-field widths from a file named on the command line, else from the experiment file's
     /// mapping or file (a relative path is relative to the experiment file); nil if neither.
-    private static func fieldWidths(option: String?, file: ExperimentFile.FieldWidths?, source: String, fields: [String],
-                                    defaultWidth: Int) throws -> [Int]? {
+    private static func fieldWidths(
+        option: String?, file: ExperimentFile.FieldWidths?, source: String, fields: [String],
+        defaultWidth: Int
+    ) throws -> [Int]? {
         if let option { return try DimensionsFile.widths(path: option, fields: fields, defaultWidth: defaultWidth) }
         switch file {
         case .none:
@@ -210,7 +236,8 @@ struct TrainingSettingOptions: ParsableArguments {
         case .inline(let mapping):
             return try DimensionsFile.widths(mapping, fields: fields, defaultWidth: defaultWidth, source: source)
         case .file(let path):
-            let resolved = path.hasPrefix("/") ? path : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
+            let resolved =
+                path.hasPrefix("/") ? path : URL(fileURLWithPath: source).deletingLastPathComponent().appendingPathComponent(path).path
             return try DimensionsFile.widths(path: resolved, fields: fields, defaultWidth: defaultWidth)
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A minimal HTTP/1.1 client over a loopback TCP socket, for the server tests: one request per
@@ -63,9 +63,9 @@ enum HTTPTestClient {
 
     private static func connect(port: Int) throws -> Int32 {
         #if canImport(Glibc)
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+            let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard socket >= 0 else { throw Failure(description: "socket failed: errno \(errno)") }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
@@ -78,9 +78,9 @@ enum HTTPTestClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 #if canImport(Glibc)
-                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 #else
-                Darwin.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    Darwin.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 #endif
             }
         }
@@ -95,7 +95,8 @@ enum HTTPTestClient {
     static func parse(_ response: [UInt8]) throws -> (status: Int, body: String) {
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         guard response.count >= separator.count,
-              let end = (0...(response.count - separator.count)).first(where: { response[$0..<$0 + separator.count].elementsEqual(separator) })
+            let end = (0...(response.count - separator.count)).first(where: { response[$0..<$0 + separator.count].elementsEqual(separator) }
+            )
         else { throw Failure(description: "no end of headers in \(response.count) bytes") }
         let head = String(decoding: response[..<end], as: UTF8.self)
         let lines = head.components(separatedBy: "\r\n")

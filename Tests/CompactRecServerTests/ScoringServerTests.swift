@@ -1,12 +1,13 @@
 import CompactRec
+import CompactRecData
+import CompactRecInference
 import CompactRecTestSupport
 import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+
 @testable import CompactRecServer
-import CompactRecData
-import CompactRecInference
 
 /// The scoring server over real HTTP: started on an ephemeral port (readiness from the server's
 /// own signal), queried with `HTTPTestClient`, stopped gracefully.
@@ -24,9 +25,10 @@ import CompactRecInference
         let rows = try trained.namedRows(100)
         let embeddingParameters = trained.modelFile.header.embeddingParameters
 
-        let server = ScoringServer(predictor: predictor, modelPath: trained.modelPath,
-                                   configuration: .init(host: "127.0.0.1", port: 0, maxRows: 100, maxBodyBytes: 64 << 10),
-                                   logger: Logger(label: "test.serve"))
+        let server = ScoringServer(
+            predictor: predictor, modelPath: trained.modelPath,
+            configuration: .init(host: "127.0.0.1", port: 0, maxRows: 100, maxBodyBytes: 64 << 10),
+            logger: Logger(label: "test.serve"))
         try await Self.running(server) { port in
             let health = try await Self.request(port, "/health")
             #expect(health.status == 200 && health.body == #"{"status":"ok"}"#)
@@ -60,7 +62,7 @@ import CompactRecInference
                 (#"{"rows": [{}, {"C1": true}]}"#, 400, "row 1: field C1"),
                 (#"{"rows": [{"C1": "68fd1e64", "Z9": 1}]}"#, 400, "unknown field \"Z9\""),
                 (TrainedModel.requestBody(Array(repeating: [:], count: 101)), 413, "at most 100"),
-                (#"{"rows": [], "pad": ""#+String(repeating: " ", count: 70_000)+#""}"#, 413, "larger than 65536 bytes"),
+                (#"{"rows": [], "pad": ""# + String(repeating: " ", count: 70_000) + #""}"#, 413, "larger than 65536 bytes"),
             ]
             for (body, status, message) in refusals {
                 let response = try await Self.request(port, "/v1/predict", body: body)
@@ -97,9 +99,10 @@ import CompactRecInference
         let predicted = try String(contentsOfFile: trained.directory + "/first50.csv", encoding: .utf8)
             .split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.flatMap { Float($0) } }
         let rows = try trained.namedRows(50)
-        let server = ScoringServer(predictor: predictor, modelPath: trained.modelPath,
-                                   configuration: .init(host: "127.0.0.1", port: 0, maxRows: 100, maxBodyBytes: 64 << 10),
-                                   logger: Logger(label: "test.serve"))
+        let server = ScoringServer(
+            predictor: predictor, modelPath: trained.modelPath,
+            configuration: .init(host: "127.0.0.1", port: 0, maxRows: 100, maxBodyBytes: 64 << 10),
+            logger: Logger(label: "test.serve"))
         try await Self.running(server) { port in
             let served = try await Self.scores(port, TrainedModel.requestBody(rows))
             let worst = zip(served, predicted).map { abs($0 - $1) }.max() ?? .infinity

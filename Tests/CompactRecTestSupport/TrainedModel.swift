@@ -1,7 +1,7 @@
 import CompactRec
-import Foundation
 import CompactRecData
 import CompactRecInference
+import Foundation
 
 /// A small model trained on teacher data, with its raw rows, prepared dataset, run directory
 /// and model file: what the export, prediction and server tests start from.
@@ -25,8 +25,10 @@ public struct TrainedModel {
 
     /// Generates `rows` teacher rows, prepares them (recording the reader settings, as the CLI
     /// does) and trains `configuration` for one epoch in a run directory; writes the model file.
-    public init(_ configuration: ModelConfiguration, rows: Int = 20_000,
-                evaluateEvery: Int? = nil) throws {
+    public init(
+        _ configuration: ModelConfiguration, rows: Int = 20_000,
+        evaluateEvery: Int? = nil
+    ) throws {
         directory = NSTemporaryDirectory() + "compactrec-export-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var teacher = TeacherConfiguration(rows: rows, seed: 3, fields: 8)
@@ -34,16 +36,20 @@ public struct TrainedModel {
         _ = try TeacherGenerator(configuration: teacher).write(to: directory + "/teacher.tsv")
         var prepare = PrepareOptions()
         prepare.input = InputSettings(format: .criteo)
-        _ = try Preparer.prepare(format: CriteoFormat(categoricalCount: 8), formatName: "criteo", inputs: [directory + "/teacher.tsv"],
-                                 output: directory + "/prepared", options: prepare)
+        _ = try Preparer.prepare(
+            format: CriteoFormat(categoricalCount: 8), formatName: "criteo", inputs: [directory + "/teacher.tsv"],
+            output: directory + "/prepared", options: prepare)
         store = try ColumnStore(directory: directory + "/prepared")
         var options = TrainingOptions()
         (options.batchSize, options.epochs, options.threads, options.learningRate) = (512, 1, 2, 3e-3)
         options.evaluateEvery = evaluateEvery
-        run = TrainingRun(directory: directory + "/run",
-                          configuration: RunConfiguration(model: configuration, options: options, dataset: DatasetIdentity(store)),
-                          resume: false)
-        trainer = Trainer(model: try ModelFactory.make(configuration, store: store, seed: 1), configuration: configuration, store: store, options: options)
+        run = TrainingRun(
+            directory: directory + "/run",
+            configuration: RunConfiguration(model: configuration, options: options, dataset: DatasetIdentity(store)),
+            resume: false)
+        trainer = Trainer(
+            model: try ModelFactory.make(configuration, store: store, seed: 1), configuration: configuration, store: store, options: options
+        )
         report = try trainer.fit(run: run)
         modelFile = try ModelFile.export(from: run.directory)
         try modelFile.write(to: directory + "/model.crmodel")
@@ -74,15 +80,17 @@ public struct TrainedModel {
     /// The JSON body of a scoring request for `rows`: `{"rows": [...]}`.
     public static func requestBody(_ rows: [[String: FeatureValue]]) -> String {
         let encoded = rows.map { row in
-            "{" + row.sorted { $0.key < $1.key }.map { key, value in
-                let text: String = switch value {
-                case .number(let x): "\(x)"
-                case .text(let s): "\"\(s)\""
-                case .texts(let list): "[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-                case .missing, .unsupported: "null"
-                }
-                return "\"\(key)\": \(text)"
-            }.joined(separator: ", ") + "}"
+            "{"
+                + row.sorted { $0.key < $1.key }.map { key, value in
+                    let text: String =
+                        switch value {
+                        case .number(let x): "\(x)"
+                        case .text(let s): "\"\(s)\""
+                        case .texts(let list): "[" + list.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+                        case .missing, .unsupported: "null"
+                        }
+                    return "\"\(key)\": \(text)"
+                }.joined(separator: ", ") + "}"
         }
         return "{\"rows\": [" + encoded.joined(separator: ",\n") + "]}"
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -44,8 +45,10 @@ struct GradientCheck {
     /// Checks `backward` against differences of `forward` at `input`, for the input and for each
     /// of `parameters` (which `forward` must read). `forward` must be a deterministic function of
     /// the input and the parameters' values.
-    func run(input: Matrix, parameters: [DenseParameter],
-             forward: (Matrix) -> Matrix, backward: (Matrix) -> Matrix) -> Report {
+    func run(
+        input: Matrix, parameters: [DenseParameter],
+        forward: (Matrix) -> Matrix, backward: (Matrix) -> Matrix
+    ) -> Report {
         var report = Report()
         let output = forward(input)
         var random = SeededRandom(seed: seed)
@@ -73,9 +76,11 @@ struct GradientCheck {
         for (parameter, first) in zip(parameters, parameterGradients) {
             for r in 0..<first.rows {
                 for c in 0..<first.columns {
-                    let twice = 2 * Double(first[r, c]), got = Double(parameter.gradient[r, c])
+                    let twice = 2 * Double(first[r, c])
+                    let got = Double(parameter.gradient[r, c])
                     if abs(got - twice) > 1e-5 * max(abs(twice), 1) {
-                        report.failures.append("\(parameter.name)[\(r), \(c)]: second backward gave \(got), expected \(twice) (gradients must accumulate)")
+                        report.failures.append(
+                            "\(parameter.name)[\(r), \(c)]: second backward gave \(got), expected \(twice) (gradients must accumulate)")
                     }
                 }
             }
@@ -83,23 +88,28 @@ struct GradientCheck {
         }
 
         var x = input
-        compare("input", analytic: inputGradient, report: &report,
-                get: { x[$0, $1] }, set: { x[$0, $1] = $2 }, loss: { loss(forward(x)) })
+        compare(
+            "input", analytic: inputGradient, report: &report,
+            get: { x[$0, $1] }, set: { x[$0, $1] = $2 }, loss: { loss(forward(x)) })
         for (parameter, gradient) in zip(parameters, parameterGradients) {
-            compare(parameter.name, analytic: gradient, report: &report,
-                    get: { parameter.value[$0, $1] }, set: { parameter.value[$0, $1] = $2 },
-                    loss: { loss(forward(input)) })
+            compare(
+                parameter.name, analytic: gradient, report: &report,
+                get: { parameter.value[$0, $1] }, set: { parameter.value[$0, $1] = $2 },
+                loss: { loss(forward(input)) })
         }
         return report
     }
 
     /// Central differences of `loss` over every value reachable by `get`/`set`, against
     /// `analytic`.
-    private func compare(_ name: String, analytic: Matrix, report: inout Report,
-                         get: (Int, Int) -> Float, set: (Int, Int, Float) -> Void, loss: () -> Double) {
+    private func compare(
+        _ name: String, analytic: Matrix, report: inout Report,
+        get: (Int, Int) -> Float, set: (Int, Int, Float) -> Void, loss: () -> Double
+    ) {
         func numericDerivative(_ r: Int, _ c: Int, step: Float) -> Double {
             let original = get(r, c)
-            let plus = original + step, minus = original - step
+            let plus = original + step
+            let minus = original - step
             set(r, c, plus)
             let lossPlus = loss()
             set(r, c, minus)
@@ -120,7 +130,8 @@ struct GradientCheck {
         }
         for r in 0..<analytic.rows {
             for c in 0..<analytic.columns {
-                let a = Double(analytic[r, c]), n = numeric[r * analytic.columns + c]
+                let a = Double(analytic[r, c])
+                let n = numeric[r * analytic.columns + c]
                 report.checked += 1
                 if agrees(a, n) || fallbackEpsilons.contains(where: { agrees(a, numericDerivative(r, c, step: $0)) }) { continue }
                 report.failures.append("\(name)[\(r), \(c)]: analytic \(a), numeric \(n)")
@@ -130,8 +141,9 @@ struct GradientCheck {
 
     /// Checks `layer` in training mode at `input`, recording a test issue for each mismatch.
     func verify(_ layer: any Layer, input: Matrix, sourceLocation: SourceLocation = #_sourceLocation) {
-        let report = run(input: input, parameters: layer.parameters,
-                         forward: { layer.forward($0, training: true) }, backward: { layer.backward($0) })
+        let report = run(
+            input: input, parameters: layer.parameters,
+            forward: { layer.forward($0, training: true) }, backward: { layer.backward($0) })
         #expect(report.failures.isEmpty, "\(report.failures.prefix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
         #expect(report.checked >= input.count + layer.parameters.reduce(0) { $0 + $1.count }, sourceLocation: sourceLocation)
     }
@@ -157,8 +169,9 @@ enum TestMatrix {
     /// such as a zero bias or a unit scale).
     static func randomizeParameters(of layer: any Layer, seed: UInt64, limit: Float = 1) {
         for (index, parameter) in layer.parameters.enumerated() {
-            parameter.value = random(rows: parameter.value.rows, columns: parameter.value.columns,
-                                     seed: seed &+ UInt64(index), limit: limit)
+            parameter.value = random(
+                rows: parameter.value.rows, columns: parameter.value.columns,
+                seed: seed &+ UInt64(index), limit: limit)
         }
     }
 

@@ -1,18 +1,22 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Counts the elements of an XML document and records whether it parsed.
 private final class XMLCheck: NSObject, XMLParserDelegate {
     var elements: [String: Int] = [:]
     var text = ""
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]
+    ) {
         elements[name, default: 0] += 1
     }
 
@@ -40,7 +44,9 @@ private func svgElements(_ html: String) -> [String] {
     html.components(separatedBy: "<svg ").dropFirst().map { "<svg " + $0.components(separatedBy: "</svg>")[0] + "</svg>" }
 }
 
-private func record(_ event: MetricsRecord.Event, step: Int, epoch: Int = 1, _ configure: (inout MetricsRecord) -> Void = { _ in }) -> MetricsRecord {
+private func record(_ event: MetricsRecord.Event, step: Int, epoch: Int = 1, _ configure: (inout MetricsRecord) -> Void = { _ in })
+    -> MetricsRecord
+{
     var record = MetricsRecord(event: event, step: step, epoch: epoch, time: 1_714_564_800 + Double(step))
     configure(&record)
     return record
@@ -48,20 +54,40 @@ private func record(_ event: MetricsRecord.Event, step: Int, epoch: Int = 1, _ c
 
 /// A finished run: start, train lines every 100 steps, evaluations every 500, end.
 private func finishedRun() -> [MetricsRecord] {
-    var records = [record(.start, step: 0) { $0.model = "deepfm"; $0.description = "deepfm <full> dim=16 & more" }]
+    var records = [
+        record(.start, step: 0) {
+            $0.model = "deepfm"
+            $0.description = "deepfm <full> dim=16 & more"
+        }
+    ]
     for step in stride(from: 100, through: 2000, by: 100) {
-        records.append(record(.train, step: step) { $0.loss = 0.6 - Double(step) / 20000; $0.samplesPerSecond = 50000 })
+        records.append(
+            record(.train, step: step) {
+                $0.loss = 0.6 - Double(step) / 20000
+                $0.samplesPerSecond = 50000
+            })
         if step % 500 == 0 {
             let aucs: [Int: Double] = [500: 0.70, 1000: 0.75, 1500: 0.78, 2000: 0.77]
             let auc = aucs[step] ?? 0
-            records.append(record(.evaluation, step: step) { $0.auc = auc; $0.logloss = 0.5; $0.best = step != 2000 })
+            records.append(
+                record(.evaluation, step: step) {
+                    $0.auc = auc
+                    $0.logloss = 0.5
+                    $0.best = step != 2000
+                })
         }
     }
-    records.append(record(.end, step: 2000, epoch: 2) {
-        $0.auc = 0.81234; $0.logloss = 0.44321; $0.model = "deepfm"
-        $0.embeddingParams = 1_234_567; $0.totalParams = 1_300_000; $0.modelBytes = 5_200_000
-        $0.samplesPerSecond = 51234.4; $0.stoppedEarly = false
-    })
+    records.append(
+        record(.end, step: 2000, epoch: 2) {
+            $0.auc = 0.81234
+            $0.logloss = 0.44321
+            $0.model = "deepfm"
+            $0.embeddingParams = 1_234_567
+            $0.totalParams = 1_300_000
+            $0.modelBytes = 5_200_000
+            $0.samplesPerSecond = 51234.4
+            $0.stoppedEarly = false
+        })
     return records
 }
 
@@ -151,13 +177,19 @@ private func jsonLines(_ records: [MetricsRecord]) throws -> String {
 
     @Test func chartsAreWellFormedInEveryCase() throws {
         let cases: [SVGChart] = [
-            SVGChart(title: "one line", xLabel: "step", yLabel: "loss", series: [ChartSeries(name: "a", points: [ChartPoint(x: 1, y: 2), ChartPoint(x: 2, y: 1)])]),
+            SVGChart(
+                title: "one line", xLabel: "step", yLabel: "loss",
+                series: [ChartSeries(name: "a", points: [ChartPoint(x: 1, y: 2), ChartPoint(x: 2, y: 1)])]),
             SVGChart(title: "one point", xLabel: "x", yLabel: "y", series: [ChartSeries(name: "a", points: [ChartPoint(x: 100, y: 0.5)])]),
-            SVGChart(title: "flat", xLabel: "x", yLabel: "y", series: [ChartSeries(name: "a", points: (0..<5).map { ChartPoint(x: Double($0), y: 3) })]),
-            SVGChart(title: "two", xLabel: "x", yLabel: "y", series: [
-                ChartSeries(name: "train", points: [ChartPoint(x: 0, y: 1), ChartPoint(x: 1, y: 2)]),
-                ChartSeries(name: "empty", points: []),
-            ], markers: [ChartMarker(point: ChartPoint(x: 1, y: 2), label: "best <2>")]),
+            SVGChart(
+                title: "flat", xLabel: "x", yLabel: "y",
+                series: [ChartSeries(name: "a", points: (0..<5).map { ChartPoint(x: Double($0), y: 3) })]),
+            SVGChart(
+                title: "two", xLabel: "x", yLabel: "y",
+                series: [
+                    ChartSeries(name: "train", points: [ChartPoint(x: 0, y: 1), ChartPoint(x: 1, y: 2)]),
+                    ChartSeries(name: "empty", points: []),
+                ], markers: [ChartMarker(point: ChartPoint(x: 1, y: 2), label: "best <2>")]),
         ]
         for chart in cases {
             let svg = chart.render()
@@ -179,15 +211,19 @@ private func jsonLines(_ records: [MetricsRecord]) throws -> String {
         let parsed = try #require(XMLCheck.parse(empty))
         #expect(parsed.text.contains("no data"))
         #expect(parsed.elements["polyline"] == nil)
-        let allNaN = SVGChart(title: "t", xLabel: "x", yLabel: "y", series: [ChartSeries(name: "a", points: [ChartPoint(x: 1, y: .nan)])]).render()
+        let allNaN = SVGChart(title: "t", xLabel: "x", yLabel: "y", series: [ChartSeries(name: "a", points: [ChartPoint(x: 1, y: .nan)])])
+            .render()
         #expect(allNaN.contains(">no data<"))
     }
 
     @Test func titlesAndLabelsAreEscaped() throws {
-        let svg = SVGChart(title: "loss <a> & \"b\"", xLabel: "x<1", yLabel: "y&z", series: [
-            ChartSeries(name: "</text><script>", points: [ChartPoint(x: 0, y: 0)]),
-            ChartSeries(name: "b", points: [ChartPoint(x: 1, y: 1)]),
-        ]).render()
+        let svg = SVGChart(
+            title: "loss <a> & \"b\"", xLabel: "x<1", yLabel: "y&z",
+            series: [
+                ChartSeries(name: "</text><script>", points: [ChartPoint(x: 0, y: 0)]),
+                ChartSeries(name: "b", points: [ChartPoint(x: 1, y: 1)]),
+            ]
+        ).render()
         #expect(svg.contains("loss &lt;a&gt; &amp; &quot;b&quot;"))
         #expect(svg.contains("x&lt;1") && svg.contains("y&amp;z"))
         #expect(!svg.contains("<script>") && !svg.contains("<a>"))
@@ -233,8 +269,16 @@ private func jsonLines(_ records: [MetricsRecord]) throws -> String {
     @Test func unfinishedAndResumedRunsAreSaidSo() {
         var records = Array(finishedRun().dropLast())
         // Resumed from the checkpoint at step 1000: the lines after it were redone.
-        records.append(record(.start, step: 1000) { $0.model = "deepfm"; $0.resumed = true })
-        records.append(record(.evaluation, step: 1500) { $0.auc = 0.79; $0.best = true })
+        records.append(
+            record(.start, step: 1000) {
+                $0.model = "deepfm"
+                $0.resumed = true
+            })
+        records.append(
+            record(.evaluation, step: 1500) {
+                $0.auc = 0.79
+                $0.best = true
+            })
         let html = RunReport.html(records: records, skippedLastLine: 31)
         #expect(html.contains("The run did not finish"))
         #expect(html.contains("Resumed from a checkpoint once: at step 1,000"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference

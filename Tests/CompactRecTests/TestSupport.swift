@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference

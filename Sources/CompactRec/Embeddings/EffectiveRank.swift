@@ -1,5 +1,5 @@
-import Foundation
 import CompactRecData
+import Foundation
 
 /// The effective rank of an embedding table (Roy and Vetterli, 2007): exp of the entropy of its
 /// normalised singular values, a number between 1 (every row on one line) and the width (all
@@ -64,12 +64,14 @@ public enum EffectiveRank {
                     let c = 1 / (t * t + 1).squareRoot()
                     let s = t * c
                     for k in 0..<n {
-                        let akp = a[k * n + p], akq = a[k * n + q]
+                        let akp = a[k * n + p]
+                        let akq = a[k * n + q]
                         a[k * n + p] = c * akp - s * akq
                         a[k * n + q] = s * akp + c * akq
                     }
                     for k in 0..<n {
-                        let apk = a[p * n + k], aqk = a[q * n + k]
+                        let apk = a[p * n + k]
+                        let aqk = a[q * n + k]
                         a[p * n + k] = c * apk - s * aqk
                         a[q * n + k] = s * apk + c * aqk
                     }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// What every embedding method provides to every model: per-field vectors for a batch, their
 /// backward pass, parameters, and the plain-table inference form.
 ///

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// How a model's fields are embedded: the method and all of its settings, as one value.
 ///
 /// A model configuration holds one (`ModelConfiguration.embedding`), and so do checkpoints,

@@ -1,5 +1,5 @@
-import CompactRecShims
 import CompactRecData
+import CompactRecShims
 
 /// One field's embedding table: `rows` vectors of width `dimension`, with a sparse gradient
 /// that holds only the rows the current batch used.
@@ -72,17 +72,30 @@ public final class EmbeddingTable {
     /// The same result as calling `accumulateGradient(row:from:offset:)` for each entry in order
     /// (every row's gradient is the sum of its entries in batch order), in two passes over
     /// pointers: first each entry's slot (new rows take the next slots), then the sums.
-    public func accumulateGradients(ids: UnsafePointer<UInt32>, idStride: Int, count: Int,
-                                    gradients source: UnsafePointer<Float>, gradientStride: Int) {
+    public func accumulateGradients(
+        ids: UnsafePointer<UInt32>, idStride: Int, count: Int,
+        gradients source: UnsafePointer<Float>, gradientStride: Int
+    ) {
         guard count > 0, requiresGradient else { return }
         let d = dimension
         let rowCount = rows
         if entrySlots.count < count { entrySlots = [Int32](repeating: 0, count: count) }
         // Move the arrays into locals (uniquely referenced, so appends do not copy), so the loops
         // below pay no exclusivity checks on the class's properties.
-        var touched = touchedRows, slotsOfRows = slotOfRow, entries = entrySlots, sums = gradientRows
-        touchedRows = []; slotOfRow = []; entrySlots = []; gradientRows = []
-        defer { touchedRows = touched; slotOfRow = slotsOfRows; entrySlots = entries; gradientRows = sums }
+        var touched = touchedRows
+        var slotsOfRows = slotOfRow
+        var entries = entrySlots
+        var sums = gradientRows
+        touchedRows = []
+        slotOfRow = []
+        entrySlots = []
+        gradientRows = []
+        defer {
+            touchedRows = touched
+            slotOfRow = slotsOfRows
+            entrySlots = entries
+            gradientRows = sums
+        }
         let before = touched.count
         touched.reserveCapacity(before + count)
         var next = before

@@ -1,5 +1,5 @@
-import CompactRecShims
 import CompactRecData
+import CompactRecShims
 
 /// The plain embedding method (FDE, "full dimension embedding"): one table per field, the
 /// field's vector is its row; multi-valued fields average their rows.
@@ -21,15 +21,20 @@ public final class FullEmbedding: EmbeddingLayer {
     /// Tables for fields with `cardinalities` (schema order) and widths `dimensions`,
     /// initialised N(0, standardDeviation^2): small, as in DLRM and DeepCTR, so that the
     /// interaction terms start near zero.
-    public init(cardinalities: [Int], dimensions: [Int], categoricalCount: Int, names: [String],
-                standardDeviation: Float = 0.01, random: inout SeededRandom) {
-        precondition(cardinalities.count == dimensions.count && names.count == dimensions.count,
-                     "FullEmbedding: one cardinality, dimension and name per field")
+    public init(
+        cardinalities: [Int], dimensions: [Int], categoricalCount: Int, names: [String],
+        standardDeviation: Float = 0.01, random: inout SeededRandom
+    ) {
+        precondition(
+            cardinalities.count == dimensions.count && names.count == dimensions.count,
+            "FullEmbedding: one cardinality, dimension and name per field")
         var tables: [EmbeddingTable] = []
         for f in 0..<cardinalities.count {
             var fieldRandom = SeededRandom(seed: random.next(), stream: UInt64(f))
-            tables.append(EmbeddingTable(name: names[f], rows: cardinalities[f], dimension: dimensions[f],
-                                         standardDeviation: standardDeviation, random: &fieldRandom))
+            tables.append(
+                EmbeddingTable(
+                    name: names[f], rows: cardinalities[f], dimension: dimensions[f],
+                    standardDeviation: standardDeviation, random: &fieldRandom))
         }
         self.tables = tables
         outputDimensions = dimensions
@@ -147,8 +152,9 @@ public final class FullEmbedding: EmbeddingLayer {
         let width = outputGradient.columns
         let c = categoricalCount
         let size = batch.size
-        precondition(outputGradient.rows == size && width == output.columns,
-                     "FullEmbedding.backward expects a \(size)x\(output.columns) gradient, got \(outputGradient.rows)x\(width)")
+        precondition(
+            outputGradient.rows == size && width == output.columns,
+            "FullEmbedding.backward expects a \(size)x\(output.columns) gradient, got \(outputGradient.rows)x\(width)")
         guard size > 0 else { return }
         let context = UncheckedSendable((tables, offsets, batch))
         outputGradient.withUnsafeBufferPointer { gradient in
@@ -162,8 +168,9 @@ public final class FullEmbedding: EmbeddingLayer {
                 if f < c {
                     batch.ids.withUnsafeBufferPointer { ids in
                         guard let idBase = ids.baseAddress else { return }
-                        table.accumulateGradients(ids: idBase + f, idStride: c, count: size,
-                                                  gradients: base.value + offset, gradientStride: width)
+                        table.accumulateGradients(
+                            ids: idBase + f, idStride: c, count: size,
+                            gradients: base.value + offset, gradientStride: width)
                     }
                 } else {
                     let m = f - c
@@ -172,8 +179,9 @@ public final class FullEmbedding: EmbeddingLayer {
                         let count = ends[b + 1] - ends[b]
                         guard count > 0 else { continue }
                         for i in ends[b]..<ends[b + 1] {
-                            table.accumulateGradient(row: batch.multiValuedIDs[m][i], from: source.value,
-                                                     offset: b * width + offset, scale: 1 / Float(count))
+                            table.accumulateGradient(
+                                row: batch.multiValuedIDs[m][i], from: source.value,
+                                offset: b * width + offset, scale: 1 / Float(count))
                         }
                     }
                 }

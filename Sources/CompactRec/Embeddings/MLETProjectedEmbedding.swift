@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// MLET for per-field widths: each field is trained as an n x k table, a k x d_f map (MLET's
 /// inner map) and, where d_f differs from the common width d, the d_f x d projection that
 /// equal-width interactions (FM, DeepFM, DLRM) need.
@@ -37,25 +38,35 @@ public final class MLETProjectedEmbedding: EmbeddingLayer {
     /// Fields of `cardinalities` (schema order) trained as tables of `innerWidths` (k, at least
     /// the field's width) times maps to `widths` (d_f), projected to `dimension` where d_f
     /// differs from it.
-    public init(cardinalities: [Int], innerWidths: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
-                standardDeviation: Float = 0.01, random: inout SeededRandom) {
-        precondition(innerWidths.count == widths.count && zip(innerWidths, widths).allSatisfy { $0 >= $1 && $1 >= 1 },
-                     "MLETProjectedEmbedding: every inner width must be at least its field's width")
+    public init(
+        cardinalities: [Int], innerWidths: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
+        standardDeviation: Float = 0.01, random: inout SeededRandom
+    ) {
+        precondition(
+            innerWidths.count == widths.count && zip(innerWidths, widths).allSatisfy { $0 >= $1 && $1 >= 1 },
+            "MLETProjectedEmbedding: every inner width must be at least its field's width")
         let projecting = zip(innerWidths, widths).map { k, width in k != width || width != dimension }
-        product = ProjectedEmbedding(cardinalities: cardinalities, widths: innerWidths, dimension: dimension, projecting: projecting,
-                                     categoricalCount: categoricalCount, names: names, standardDeviation: standardDeviation,
-                                     random: &random)
+        product = ProjectedEmbedding(
+            cardinalities: cardinalities, widths: innerWidths, dimension: dimension, projecting: projecting,
+            categoricalCount: categoricalCount, names: names, standardDeviation: standardDeviation,
+            random: &random)
         innerMaps = zip(names, zip(innerWidths, widths)).map { name, pair in
             let (k, width) = pair
             guard k != width else { return nil }
-            return DenseParameter(name: "\(name).mlet", value: .gaussian(rows: k, columns: width,
-                                                                          standardDeviation: (1 / Float(k)).squareRoot(), random: &random))
+            return DenseParameter(
+                name: "\(name).mlet",
+                value: .gaussian(
+                    rows: k, columns: width,
+                    standardDeviation: (1 / Float(k)).squareRoot(), random: &random))
         }
         projections = zip(names, widths).map { name, width in
             guard width != dimension else { return nil }
-            return DenseParameter(name: ParameterPath.projection(ofTable: name), value: .gaussian(rows: width, columns: dimension,
-                                                                                standardDeviation: (1 / Float(width)).squareRoot(),
-                                                                                random: &random))
+            return DenseParameter(
+                name: ParameterPath.projection(ofTable: name),
+                value: .gaussian(
+                    rows: width, columns: dimension,
+                    standardDeviation: (1 / Float(width)).squareRoot(),
+                    random: &random))
         }
         self.widths = widths
     }
@@ -77,12 +88,14 @@ public final class MLETProjectedEmbedding: EmbeddingLayer {
         let narrow = zip(product.tables, innerMaps).map { table, innerMap -> EmbeddingTable in
             guard let innerMap else { return table }
             var folded = Matrix(rows: table.rows, columns: innerMap.value.columns)
-            GEMM.multiply(Matrix(rows: table.rows, columns: table.dimension, values: table.weights), innerMap.value, into: &folded,
-                          threads: threads)
+            GEMM.multiply(
+                Matrix(rows: table.rows, columns: table.dimension, values: table.weights), innerMap.value, into: &folded,
+                threads: threads)
             return EmbeddingTable(name: table.name, rows: table.rows, dimension: folded.columns, weights: folded.values)
         }
-        return ProjectedEmbedding.inferenceForm(tables: narrow, projections: projections.map { $0?.value }, dimension: dimension,
-                                                threads: threads)
+        return ProjectedEmbedding.inferenceForm(
+            tables: narrow, projections: projections.map { $0?.value }, dimension: dimension,
+            threads: threads)
     }
 
     /// Sets each field's k x d map to the product of its factors, then runs the wide tables.
@@ -90,9 +103,9 @@ public final class MLETProjectedEmbedding: EmbeddingLayer {
         for f in widths.indices {
             guard let map = product.projections[f] else { continue }
             switch (innerMaps[f], projections[f]) {
-            case let (innerMap?, projection?): GEMM.multiply(innerMap.value, projection.value, into: &map.value)
-            case let (innerMap?, nil): map.value = innerMap.value
-            case let (nil, projection?): map.value = projection.value
+            case (let innerMap?, let projection?): GEMM.multiply(innerMap.value, projection.value, into: &map.value)
+            case (let innerMap?, nil): map.value = innerMap.value
+            case (nil, let projection?): map.value = projection.value
             case (nil, nil): break
             }
         }
@@ -107,11 +120,11 @@ public final class MLETProjectedEmbedding: EmbeddingLayer {
         for f in widths.indices {
             guard let map = product.projections[f] else { continue }
             switch (innerMaps[f], projections[f]) {
-            case let (innerMap?, projection?):
+            case (let innerMap?, let projection?):
                 GEMM.multiply(map.gradient, projection.value, transposeB: true, into: &innerMap.gradient, beta: 1)
                 GEMM.multiply(innerMap.value, transposeA: true, map.gradient, into: &projection.gradient, beta: 1)
-            case let (innerMap?, nil): Self.accumulate(map.gradient, into: &innerMap.gradient)
-            case let (nil, projection?): Self.accumulate(map.gradient, into: &projection.gradient)
+            case (let innerMap?, nil): Self.accumulate(map.gradient, into: &innerMap.gradient)
+            case (nil, let projection?): Self.accumulate(map.gradient, into: &projection.gradient)
             case (nil, nil): break
             }
         }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The plain method's settings (FDE, mixed dimensions): one table per field, of the model's
 /// width d or of per-field widths.
 ///
@@ -22,11 +23,13 @@ public struct PlainEmbeddingMethod: EmbeddingMethodDefinition, Codable, Equatabl
     public func makeLayer(in context: EmbeddingContext, random: inout SeededRandom) -> any EmbeddingLayer {
         let widths = widths ?? context.cardinalities.map { _ in context.dimension }
         if context.model.needsEqualWidths && widths.contains(where: { $0 != context.dimension }) {
-            return ProjectedEmbedding(cardinalities: context.cardinalities, widths: widths, dimension: context.dimension,
-                                      categoricalCount: context.categoricalCount, names: context.tableNames, random: &random)
+            return ProjectedEmbedding(
+                cardinalities: context.cardinalities, widths: widths, dimension: context.dimension,
+                categoricalCount: context.categoricalCount, names: context.tableNames, random: &random)
         }
-        return FullEmbedding(cardinalities: context.cardinalities, dimensions: widths, categoricalCount: context.categoricalCount,
-                             names: context.tableNames, random: &random)
+        return FullEmbedding(
+            cardinalities: context.cardinalities, dimensions: widths, categoricalCount: context.categoricalCount,
+            names: context.tableNames, random: &random)
     }
 
     /// The per-field widths.

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// "Table, then projection": each field's rows have their own width k, and a learned linear map
 /// k -> d (no bias, no nonlinearity) brings every field to the common width d.
 ///
@@ -45,21 +46,28 @@ public final class ProjectedEmbedding: EmbeddingLayer {
 
     /// Tables of widths `widths` for fields of `cardinalities` (schema order), each projected to
     /// `dimension`; rows start N(0, standardDeviation^2), projections N(0, 1/k).
-    public convenience init(cardinalities: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
-                            standardDeviation: Float = 0.01, random: inout SeededRandom) {
-        self.init(cardinalities: cardinalities, widths: widths, dimension: dimension, projecting: widths.map { $0 != dimension },
-                  categoricalCount: categoricalCount, names: names, standardDeviation: standardDeviation, random: &random)
+    public convenience init(
+        cardinalities: [Int], widths: [Int], dimension: Int, categoricalCount: Int, names: [String],
+        standardDeviation: Float = 0.01, random: inout SeededRandom
+    ) {
+        self.init(
+            cardinalities: cardinalities, widths: widths, dimension: dimension, projecting: widths.map { $0 != dimension },
+            categoricalCount: categoricalCount, names: names, standardDeviation: standardDeviation, random: &random)
     }
 
     /// The same, with a projection exactly for the fields where `projecting` is true (also where
     /// k = d: `MLETProjectedEmbedding` sets such a projection to a product of two maps).
-    init(cardinalities: [Int], widths: [Int], dimension: Int, projecting: [Bool], categoricalCount: Int, names: [String],
-         standardDeviation: Float = 0.01, random: inout SeededRandom) {
+    init(
+        cardinalities: [Int], widths: [Int], dimension: Int, projecting: [Bool], categoricalCount: Int, names: [String],
+        standardDeviation: Float = 0.01, random: inout SeededRandom
+    ) {
         precondition(dimension >= 1 && widths.allSatisfy { $0 >= 1 }, "ProjectedEmbedding: widths must be positive")
-        precondition(projecting.count == widths.count && zip(widths, projecting).allSatisfy { $0 == dimension || $1 },
-                     "ProjectedEmbedding: every field whose width is not d needs a projection")
-        rows = FullEmbedding(cardinalities: cardinalities, dimensions: widths, categoricalCount: categoricalCount,
-                             names: names, standardDeviation: standardDeviation, random: &random)
+        precondition(
+            projecting.count == widths.count && zip(widths, projecting).allSatisfy { $0 == dimension || $1 },
+            "ProjectedEmbedding: every field whose width is not d needs a projection")
+        rows = FullEmbedding(
+            cardinalities: cardinalities, dimensions: widths, categoricalCount: categoricalCount,
+            names: names, standardDeviation: standardDeviation, random: &random)
         self.dimension = dimension
         projections = zip(zip(names, widths), projecting).map { field, projects in
             let (name, k) = field
@@ -81,7 +89,8 @@ public final class ProjectedEmbedding: EmbeddingLayer {
         fieldGradient = Matrix(rows: 0, columns: dimension)
         rowsGradient = Matrix(rows: 0, columns: offset)
         let singleValued = categoricalCount == widths.count
-        distinctRowWork = singleValued
+        distinctRowWork =
+            singleValued
             ? zip(cardinalities, widths).map { UniqueRowProjection(tableRows: $0, k: $1, d: dimension) } : []
         worksPerDistinctRow = singleValued
     }
@@ -105,8 +114,10 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     /// The inference form of `tables`, each followed by its projection to `dimension` (none
     /// where nil): a projection is kept where the narrow table plus the projection hold fewer
     /// values than their n x d product, and folded into the table otherwise.
-    static func inferenceForm(tables fieldTables: [EmbeddingTable], projections: [Matrix?], dimension: Int,
-                              threads: Int) -> EmbeddingInferenceForm {
+    static func inferenceForm(
+        tables fieldTables: [EmbeddingTable], projections: [Matrix?], dimension: Int,
+        threads: Int
+    ) -> EmbeddingInferenceForm {
         var tables: [EmbeddingTable] = []
         var kept: [Matrix] = []
         var keptNames: [String] = []
@@ -170,7 +181,10 @@ public final class ProjectedEmbedding: EmbeddingLayer {
     /// `forward` with each field's k-wide work done once per distinct row, fields shared out
     /// over the cores.
     private func forwardPerDistinctRow(_ batch: Batch) -> Matrix {
-        let size = batch.size, c = rows.categoricalCount, width = dimension * projections.count, d = dimension
+        let size = batch.size
+        let c = rows.categoricalCount
+        let width = dimension * projections.count
+        let d = dimension
         output.resize(rows: size)
         guard size > 0 else { return output }
         precondition(batch.ids.count >= size * c, "ProjectedEmbedding: the batch has \(batch.ids.count) ids for \(size) x \(c) fields")
@@ -182,8 +196,9 @@ public final class ProjectedEmbedding: EmbeddingLayer {
                 Parallel.forEachClaimed(projections.count, threads: threads) { f in
                     let (work, tables, projections) = context.value
                     let (out, ids) = pointers.value
-                    work[f].forward(table: tables[f], projection: projections[f], ids: ids + f, idStride: c, count: size,
-                                    output: out + f * d, outputStride: width)
+                    work[f].forward(
+                        table: tables[f], projection: projections[f], ids: ids + f, idStride: c, count: size,
+                        output: out + f * d, outputStride: width)
                 }
             }
         }
@@ -192,7 +207,8 @@ public final class ProjectedEmbedding: EmbeddingLayer {
 
     /// `backward` for `forwardPerDistinctRow`.
     private func backwardPerDistinctRow(_ outputGradient: Matrix, batch: Batch) {
-        let width = dimension * projections.count, d = dimension
+        let width = dimension * projections.count
+        let d = dimension
         guard batch.size > 0 else { return }
         precondition(outputGradient.columns == width, "ProjectedEmbedding: gradient of \(outputGradient.columns) columns for \(width)")
         let context = UncheckedSendable((distinctRowWork, rows.tables, projections))

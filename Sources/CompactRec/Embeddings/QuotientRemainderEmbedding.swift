@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The quotient-remainder trick (Shi et al. 2020, DLRM's `--qr-flag` with the `mult`
 /// operation): a field of n values gets a quotient table of ceil(n / c) rows and a remainder
 /// table of c rows, and value x's vector is the element-wise product
@@ -45,24 +46,33 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
 
     /// Tables for fields of `cardinalities` (schema order) named `names` (with `.quotient` and
     /// `.remainder` appended where a field is split), width `dimension`, `collisions` c.
-    public init(method: QuotientRemainderEmbeddingMethod, cardinalities: [Int], dimension: Int, categoricalCount: Int,
-                names: [String], random: inout SeededRandom) {
-        precondition(method.collisions >= 1 && dimension >= 1 && names.count == cardinalities.count,
-                     "QuotientRemainderEmbedding: c and d must be positive, one name per field")
+    public init(
+        method: QuotientRemainderEmbeddingMethod, cardinalities: [Int], dimension: Int, categoricalCount: Int,
+        names: [String], random: inout SeededRandom
+    ) {
+        precondition(
+            method.collisions >= 1 && dimension >= 1 && names.count == cardinalities.count,
+            "QuotientRemainderEmbedding: c and d must be positive, one name per field")
         let c = method.collisions
         var quotients: [EmbeddingTable] = []
         var remainders: [EmbeddingTable?] = []
         for (f, n) in cardinalities.enumerated() {
             var fieldRandom = SeededRandom(seed: random.next(), stream: UInt64(f))
             if n <= c {
-                quotients.append(EmbeddingTable(name: names[f], rows: n, dimension: dimension,
-                                                standardDeviation: QuotientRemainderEmbedding.plainDeviation, random: &fieldRandom))
+                quotients.append(
+                    EmbeddingTable(
+                        name: names[f], rows: n, dimension: dimension,
+                        standardDeviation: QuotientRemainderEmbedding.plainDeviation, random: &fieldRandom))
                 remainders.append(nil)
             } else {
-                quotients.append(EmbeddingTable(name: names[f] + ".quotient", rows: (n + c - 1) / c, dimension: dimension,
-                                                standardDeviation: QuotientRemainderEmbedding.factorDeviation, random: &fieldRandom))
-                remainders.append(EmbeddingTable(name: names[f] + ".remainder", rows: c, dimension: dimension,
-                                                 standardDeviation: QuotientRemainderEmbedding.factorDeviation, random: &fieldRandom))
+                quotients.append(
+                    EmbeddingTable(
+                        name: names[f] + ".quotient", rows: (n + c - 1) / c, dimension: dimension,
+                        standardDeviation: QuotientRemainderEmbedding.factorDeviation, random: &fieldRandom))
+                remainders.append(
+                    EmbeddingTable(
+                        name: names[f] + ".remainder", rows: c, dimension: dimension,
+                        standardDeviation: QuotientRemainderEmbedding.factorDeviation, random: &fieldRandom))
             }
         }
         self.method = method
@@ -137,8 +147,9 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
         let remainder = remainders[f]
         func row(_ id: UInt32) -> (UInt32, UInt32) {
             let (q, r) = rows(of: id, field: f)
-            precondition(Int(q) < quotient.rows && Int(r) < (remainder?.rows ?? 1),
-                         "QuotientRemainderEmbedding: id \(id) outside field \(quotient.name)")
+            precondition(
+                Int(q) < quotient.rows && Int(r) < (remainder?.rows ?? 1),
+                "QuotientRemainderEmbedding: id \(id) outside field \(quotient.name)")
             work.quotientRows.append(q)
             work.remainderRows.append(r)
             return (q, r)
@@ -153,8 +164,9 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
                         let (q, r) = row(batch.ids[b * c + f])
                         let target = out + b * stride
                         if split {
-                            QuotientRemainderEmbedding.product(qBase + Int(q) * d, rBase + Int(r) * d, scale: 1, into: target, d,
-                                                              accumulate: false)
+                            QuotientRemainderEmbedding.product(
+                                qBase + Int(q) * d, rBase + Int(r) * d, scale: 1, into: target, d,
+                                accumulate: false)
                         } else {
                             FullEmbedding.copy(qBase + Int(q) * d, to: target, d)
                         }
@@ -171,8 +183,9 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
                         let scale = 1 / Float(count)
                         for i in ends[b]..<ends[b + 1] {
                             let (q, r) = row(ids[i])
-                            QuotientRemainderEmbedding.product(qBase + Int(q) * d, split ? rBase + Int(r) * d : nil, scale: scale,
-                                                              into: target, d, accumulate: true)
+                            QuotientRemainderEmbedding.product(
+                                qBase + Int(q) * d, split ? rBase + Int(r) * d : nil, scale: scale,
+                                into: target, d, accumulate: true)
                         }
                     }
                 }
@@ -182,8 +195,10 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
 
     /// `target = scale * a ⊙ b` (or `+=` with `accumulate`); `b` nil stands for ones.
     @inline(__always)
-    private static func product(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, scale: Float,
-                                into target: UnsafeMutablePointer<Float>, _ d: Int, accumulate: Bool) {
+    private static func product(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, scale: Float,
+        into target: UnsafeMutablePointer<Float>, _ d: Int, accumulate: Bool
+    ) {
         var k = 0
         let s = SIMD8<Float>(repeating: scale)
         while k + 8 <= d {
@@ -205,8 +220,9 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
     /// remainder rows' (a plain field's rows get g), each table summing in batch order.
     public func backward(_ outputGradient: Matrix, batch: Batch) {
         let size = batch.size
-        precondition(outputGradient.rows == size && outputGradient.columns == output.columns,
-                     "QuotientRemainderEmbedding.backward expects a \(size)x\(output.columns) gradient")
+        precondition(
+            outputGradient.rows == size && outputGradient.columns == output.columns,
+            "QuotientRemainderEmbedding.backward expects a \(size)x\(output.columns) gradient")
         guard size > 0 else { return }
         outputGradient.withUnsafeBufferPointer { gradient in
             guard let base = gradient.baseAddress else { return }
@@ -260,11 +276,13 @@ public final class QuotientRemainderEmbedding: EmbeddingLayer {
                 work.quotientGradients.withUnsafeMutableBufferPointer { qOut in
                     work.remainderGradients.withUnsafeMutableBufferPointer { rOut in
                         guard let qBase = qWeights.baseAddress, let rBase = rWeights.baseAddress,
-                              let qTarget = qOut.baseAddress, let rTarget = rOut.baseAddress else { return }
+                            let qTarget = qOut.baseAddress, let rTarget = rOut.baseAddress
+                        else { return }
                         for i in 0..<count {
                             let (b, scale) = rowOf(i)
                             let g = gradient + b * stride
-                            let q = Int(work.quotientRows[i]), r = Int(work.remainderRows[i])
+                            let q = Int(work.quotientRows[i])
+                            let r = Int(work.remainderRows[i])
                             QuotientRemainderEmbedding.product(g, rBase + r * d, scale: scale, into: qTarget + i * d, d, accumulate: false)
                             QuotientRemainderEmbedding.product(g, qBase + q * d, scale: scale, into: rTarget + i * d, d, accumulate: false)
                         }
@@ -302,15 +320,18 @@ public struct QuotientRemainderEmbeddingMethod: EmbeddingMethodDefinition, Codab
             throw .invalidSetting(.qrCollisions, reason: "is \(collisions); it must be at least 2 (each quotient row stands for c values)")
         }
         guard context.model != .lr else {
-            throw .invalidSetting(.embedding, reason: "logistic regression has no embeddings to split; "
-                                  + "use the fm, wd, deepfm, dlrm or dcnv2 model")
+            throw .invalidSetting(
+                .embedding,
+                reason: "logistic regression has no embeddings to split; "
+                    + "use the fm, wd, deepfm, dlrm or dcnv2 model")
         }
     }
 
     /// The two-table layer.
     public func makeLayer(in context: EmbeddingContext, random: inout SeededRandom) -> any EmbeddingLayer {
-        QuotientRemainderEmbedding(method: self, cardinalities: context.cardinalities, dimension: context.dimension,
-                                   categoricalCount: context.categoricalCount, names: context.tableNames, random: &random)
+        QuotientRemainderEmbedding(
+            method: self, cardinalities: context.cardinalities, dimension: context.dimension,
+            categoricalCount: context.categoricalCount, names: context.tableNames, random: &random)
     }
 
     /// Every field has width d.

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// One categorical field of a `ProjectedEmbedding`, computed once per distinct row of a batch.
 ///
 /// A batch of 4096 rows uses far fewer distinct ids per field (ids are Zipf-distributed), and
@@ -36,8 +37,10 @@ final class UniqueRowProjection {
 
     /// Writes the field's vectors of `count` batch rows (ids at `ids[b * idStride]`) to
     /// `output + b * outputStride`, d values each.
-    func forward(table: EmbeddingTable, projection: DenseParameter?, ids: UnsafePointer<UInt32>, idStride: Int, count: Int,
-                 output: UnsafeMutablePointer<Float>, outputStride: Int) {
+    func forward(
+        table: EmbeddingTable, projection: DenseParameter?, ids: UnsafePointer<UInt32>, idStride: Int, count: Int,
+        output: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
         let k = table.dimension
         let d = projected.columns
         findUniqueRows(ids: ids, idStride: idStride, count: count, tableRows: table.rows)
@@ -97,9 +100,17 @@ final class UniqueRowProjection {
 
     /// Fills `unique` and `entrySlot` for the batch, clearing the previous batch's slots.
     private func findUniqueRows(ids: UnsafePointer<UInt32>, idStride: Int, count: Int, tableRows: Int) {
-        var slotOf = slotOfRow, distinct = unique, slots = entrySlot
-        slotOfRow = []; unique = []; entrySlot = []
-        defer { slotOfRow = slotOf; unique = distinct; entrySlot = slots }
+        var slotOf = slotOfRow
+        var distinct = unique
+        var slots = entrySlot
+        slotOfRow = []
+        unique = []
+        entrySlot = []
+        defer {
+            slotOfRow = slotOf
+            unique = distinct
+            entrySlot = slots
+        }
         for row in distinct { slotOf[Int(row)] = -1 }
         distinct.removeAll(keepingCapacity: true)
         if slots.count < count { slots = [Int32](repeating: 0, count: count) }

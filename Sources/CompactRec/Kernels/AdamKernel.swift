@@ -1,12 +1,13 @@
-import CompactRecShims
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
 import CompactRecData
+import CompactRecShims
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// One Adam step (Kingma & Ba) on runs of values: the dense optimizer's parameters and the
 /// sparse optimizer's touched rows.
@@ -36,16 +37,23 @@ struct AdamStep: Sendable {
 
     /// Updates `count` weights `w` and their moments `m`, `v` from gradients `g`.
     @inline(__always)
-    func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                _ v: UnsafeMutablePointer<Float>, count: Int) {
+    func update(
+        _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+        _ v: UnsafeMutablePointer<Float>, count: Int
+    ) {
         let decay = l2 ?? 0
         let hasDecay = l2 != nil
         var i = 0
         if count >= 8 {
-            let b1 = SIMD8(repeating: beta1), b2 = SIMD8(repeating: beta2)
-            let oneMinusB1 = SIMD8(repeating: 1 - beta1), oneMinusB2 = SIMD8(repeating: 1 - beta2)
-            let c1 = SIMD8(repeating: correction1), c2 = SIMD8(repeating: correction2)
-            let lr = SIMD8(repeating: learningRate), eps = SIMD8(repeating: epsilon), decay8 = SIMD8(repeating: decay)
+            let b1 = SIMD8(repeating: beta1)
+            let b2 = SIMD8(repeating: beta2)
+            let oneMinusB1 = SIMD8(repeating: 1 - beta1)
+            let oneMinusB2 = SIMD8(repeating: 1 - beta2)
+            let c1 = SIMD8(repeating: correction1)
+            let c2 = SIMD8(repeating: correction2)
+            let lr = SIMD8(repeating: learningRate)
+            let eps = SIMD8(repeating: epsilon)
+            let decay8 = SIMD8(repeating: decay)
             while i + 8 <= count {
                 let wi = Elementwise.load8(w + i)
                 var gi = Elementwise.load8(g + i)

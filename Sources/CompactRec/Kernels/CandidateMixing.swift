@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The loops of AutoDim's candidate mixing (`SearchField`), on one field's small matrices: the
 /// candidates' maps side by side (`K x candidates * width`, candidate `m` in the column block
 /// `m * width ..< (m + 1) * width`), per-column statistics and scales, and moving blocks of
@@ -30,8 +31,9 @@ enum CandidateMixing {
     /// `output[m * width + j] = sum over k of maps[k, m * width + j] * b[k, j]`: each block of
     /// `maps` against the same `K x width` matrix (`1 x columns of maps`).
     static func blockColumnDots(_ maps: Matrix, _ b: Matrix, width: Int, into output: inout Matrix) {
-        precondition(maps.rows == b.rows && b.columns == width && maps.columns % width == 0 && output.count == maps.columns,
-                     "CandidateMixing.blockColumnDots: shapes differ")
+        precondition(
+            maps.rows == b.rows && b.columns == width && maps.columns % width == 0 && output.count == maps.columns,
+            "CandidateMixing.blockColumnDots: shapes differ")
         let (rows, columns) = (maps.rows, maps.columns)
         maps.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
@@ -48,8 +50,9 @@ enum CandidateMixing {
     /// `output[k, j] = sum over m of weights[m] * maps[k, m * width + j] * scale[m * width + j]`:
     /// the candidates' scaled maps mixed into one `K x width` map.
     static func mixedMap(_ maps: Matrix, scale: Matrix, weights: [Float], width: Int, into output: inout Matrix) {
-        precondition(maps.columns == weights.count * width && scale.count == maps.columns && output.rows == maps.rows
-                     && output.columns == width, "CandidateMixing.mixedMap: shapes differ")
+        precondition(
+            maps.columns == weights.count * width && scale.count == maps.columns && output.rows == maps.rows
+                && output.columns == width, "CandidateMixing.mixedMap: shapes differ")
         let (rows, columns) = (maps.rows, maps.columns)
         maps.withUnsafeBufferPointer { a in
             scale.withUnsafeBufferPointer { s in
@@ -70,8 +73,9 @@ enum CandidateMixing {
 
     /// `output[k, c] = a[k, c] * factors[c]`.
     static func scaleColumns(_ a: Matrix, by factors: Matrix, into output: inout Matrix) {
-        precondition(factors.count == a.columns && output.rows == a.rows && output.columns == a.columns,
-                     "CandidateMixing.scaleColumns: shapes differ")
+        precondition(
+            factors.count == a.columns && output.rows == a.rows && output.columns == a.columns,
+            "CandidateMixing.scaleColumns: shapes differ")
         let (rows, columns) = (a.rows, a.columns)
         a.withUnsafeBufferPointer { x in
             factors.withUnsafeBufferPointer { f in
@@ -87,11 +91,14 @@ enum CandidateMixing {
     /// `output[k, m * width + j] = first[m * width + j] * b[k, j] + second[m * width + j] *
     /// c[k, m * width + j]`: a `K x width` matrix spread over the blocks plus a blockwise one,
     /// each column with its own coefficients.
-    static func combine(_ b: Matrix, coefficients first: Matrix, _ c: Matrix, coefficients second: Matrix, width: Int,
-                        into output: inout Matrix) {
-        precondition(b.rows == c.rows && b.columns == width && c.columns % width == 0 && first.count == c.columns
-                     && second.count == c.columns && output.rows == c.rows && output.columns == c.columns,
-                     "CandidateMixing.combine: shapes differ")
+    static func combine(
+        _ b: Matrix, coefficients first: Matrix, _ c: Matrix, coefficients second: Matrix, width: Int,
+        into output: inout Matrix
+    ) {
+        precondition(
+            b.rows == c.rows && b.columns == width && c.columns % width == 0 && first.count == c.columns
+                && second.count == c.columns && output.rows == c.rows && output.columns == c.columns,
+            "CandidateMixing.combine: shapes differ")
         let (rows, columns) = (c.rows, c.columns)
         b.withUnsafeBufferPointer { b in
             c.withUnsafeBufferPointer { x in
@@ -118,18 +125,22 @@ enum CandidateMixing {
 
     /// `target[row + i, column + j] = source[rows.lowerBound + i, columns.lowerBound + j]` over
     /// the block (`accumulate`: `+=`).
-    static func copyBlock(of source: Matrix, rows: Range<Int>, columns: Range<Int>, to target: inout Matrix, row: Int, column: Int,
-                          accumulate: Bool) {
-        precondition(rows.lowerBound >= 0 && rows.upperBound <= source.rows && columns.lowerBound >= 0
-                     && columns.upperBound <= source.columns && row >= 0 && row + rows.count <= target.rows
-                     && column >= 0 && column + columns.count <= target.columns, "CandidateMixing.copyBlock: the block does not fit")
+    static func copyBlock(
+        of source: Matrix, rows: Range<Int>, columns: Range<Int>, to target: inout Matrix, row: Int, column: Int,
+        accumulate: Bool
+    ) {
+        precondition(
+            rows.lowerBound >= 0 && rows.upperBound <= source.rows && columns.lowerBound >= 0
+                && columns.upperBound <= source.columns && row >= 0 && row + rows.count <= target.rows
+                && column >= 0 && column + columns.count <= target.columns, "CandidateMixing.copyBlock: the block does not fit")
         let (sourceWidth, targetWidth, count) = (source.columns, target.columns, columns.count)
         guard count > 0 else { return }
         source.withUnsafeBufferPointer { x in
             target.withUnsafeMutableBufferPointer { y in
                 guard let xs = x.baseAddress, let ys = y.baseAddress else { return }
                 for (i, r) in rows.enumerated() {
-                    let from = xs + r * sourceWidth + columns.lowerBound, to = ys + (row + i) * targetWidth + column
+                    let from = xs + r * sourceWidth + columns.lowerBound
+                    let to = ys + (row + i) * targetWidth + column
                     if accumulate {
                         for c in 0..<count { to[c] += from[c] }
                     } else {

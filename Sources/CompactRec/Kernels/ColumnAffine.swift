@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A per-column scale and shift applied to a block of columns, and its backward pass: the
 /// loops of AutoDim's scale of the mixed vectors (`DimensionSearchEmbedding`'s `mixedScale`),
 /// which scales and shifts each field's mixed vectors on their way into the model.
@@ -7,8 +8,9 @@ enum ColumnAffine {
     /// `j` of `source` (`scale` and `shift` are `1 x source.columns`).
     static func apply(_ source: Matrix, scale: Matrix, shift: Matrix, to target: inout Matrix, at: Int) {
         let width = source.columns
-        precondition(scale.count == width && shift.count == width && source.rows == target.rows && at >= 0
-                     && at + width <= target.columns, "ColumnAffine.apply: shapes differ")
+        precondition(
+            scale.count == width && shift.count == width && source.rows == target.rows && at >= 0
+                && at + width <= target.columns, "ColumnAffine.apply: shapes differ")
         let (rows, targetWidth) = (source.rows, target.columns)
         source.withUnsafeBufferPointer { x in
             scale.withUnsafeBufferPointer { s in
@@ -27,13 +29,16 @@ enum ColumnAffine {
     /// writes `gradient * scale` into the same columns of `inputGradient`, and (when given) adds
     /// the column sums of `gradient * source` to `scaleGradient` and of `gradient` to
     /// `shiftGradient`.
-    static func backward(_ gradient: Matrix, at: Int, source: Matrix, scale: Matrix, inputGradient: inout Matrix,
-                         scaleGradient: inout Matrix, shiftGradient: inout Matrix, accumulatesParameters: Bool) {
+    static func backward(
+        _ gradient: Matrix, at: Int, source: Matrix, scale: Matrix, inputGradient: inout Matrix,
+        scaleGradient: inout Matrix, shiftGradient: inout Matrix, accumulatesParameters: Bool
+    ) {
         let width = source.columns
-        precondition(scale.count == width && source.rows == gradient.rows && inputGradient.rows == gradient.rows
-                     && inputGradient.columns == gradient.columns && at >= 0 && at + width <= gradient.columns
-                     && (!accumulatesParameters || (scaleGradient.count == width && shiftGradient.count == width)),
-                     "ColumnAffine.backward: shapes differ")
+        precondition(
+            scale.count == width && source.rows == gradient.rows && inputGradient.rows == gradient.rows
+                && inputGradient.columns == gradient.columns && at >= 0 && at + width <= gradient.columns
+                && (!accumulatesParameters || (scaleGradient.count == width && shiftGradient.count == width)),
+            "ColumnAffine.backward: shapes differ")
         let (rows, gradientWidth) = (gradient.rows, gradient.columns)
         gradient.withUnsafeBufferPointer { g in
             source.withUnsafeBufferPointer { x in

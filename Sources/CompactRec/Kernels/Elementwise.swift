@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The loops of the dense layers that are not matrix products: bias add, ReLU, dropout, column
 /// sums, batch normalisation, and the per-sample FM and dot-product interactions.
 ///
@@ -45,7 +46,7 @@ enum Elementwise {
             return
         }
         Parallel.forEach(chunks, threads: chunks) { chunk in
-            body(chunk * rows / chunks ..< (chunk + 1) * rows / chunks)
+            body(chunk * rows / chunks..<(chunk + 1) * rows / chunks)
         }
     }
 
@@ -106,7 +107,8 @@ enum Elementwise {
     /// `matrix[r, c] += vector[c]` for every row: adds a bias to every sample.
     static func addRowVector(_ vector: Matrix, to matrix: inout Matrix, threads: Int = 1) {
         precondition(vector.count == matrix.columns, "addRowVector: vector has \(vector.count) values, matrix \(matrix.columns) columns")
-        let rows = matrix.rows, columns = matrix.columns
+        let rows = matrix.rows
+        let columns = matrix.columns
         guard rows > 0, columns > 0 else { return }
         read(vector) { v in
             write(&matrix) { m in
@@ -129,7 +131,7 @@ enum Elementwise {
         read(input) { x in
             write(&output) { y in
                 forEachRowRange(rows: input.rows, workPerRow: columns, threads: threads) { range in
-                    for i in range.lowerBound * columns ..< range.upperBound * columns {
+                    for i in range.lowerBound * columns..<range.upperBound * columns {
                         y.base[i] = max(x.base[i], 0)
                     }
                 }
@@ -140,8 +142,9 @@ enum Elementwise {
     /// `inputGradient = outputGradient` where `output > 0`, else 0: the ReLU backward pass, read
     /// from the forward output (positive exactly where the input was); resized to the rows.
     static func reluBackward(output: Matrix, outputGradient: Matrix, into inputGradient: inout Matrix, threads: Int = 1) {
-        precondition(output.rows == outputGradient.rows && output.columns == outputGradient.columns
-                     && inputGradient.columns == output.columns, "reluBackward: shapes differ")
+        precondition(
+            output.rows == outputGradient.rows && output.columns == outputGradient.columns
+                && inputGradient.columns == output.columns, "reluBackward: shapes differ")
         inputGradient.resize(rows: output.rows)
         let columns = output.columns
         guard output.count > 0 else { return }
@@ -149,7 +152,7 @@ enum Elementwise {
             read(outputGradient) { dy in
                 write(&inputGradient) { dx in
                     forEachRowRange(rows: output.rows, workPerRow: columns, threads: threads) { range in
-                        for i in range.lowerBound * columns ..< range.upperBound * columns {
+                        for i in range.lowerBound * columns..<range.upperBound * columns {
                             dx.base[i] = y.base[i] > 0 ? dy.base[i] : 0
                         }
                     }
@@ -168,7 +171,7 @@ enum Elementwise {
             read(b) { y in
                 write(&output) { z in
                     forEachRowRange(rows: a.rows, workPerRow: columns, threads: threads) { range in
-                        for i in range.lowerBound * columns ..< range.upperBound * columns {
+                        for i in range.lowerBound * columns..<range.upperBound * columns {
                             z.base[i] = x.base[i] * y.base[i]
                         }
                     }
@@ -201,12 +204,15 @@ enum Elementwise {
                         let thresholds = SIMD4<UInt32>(repeating: threshold)
                         for r in range {
                             var random = SeededRandom(seed: seed, stream: UInt64(r))
-                            let xr = x.base + r * columns, mr = m.base + r * columns, yr = y.base + r * columns
+                            let xr = x.base + r * columns
+                            let mr = m.base + r * columns
+                            let yr = y.base + r * columns
                             // Lane l of each 64-bit draw decides column c + l from bits 16l..<16l+16.
                             var c = 0
                             while c + 4 <= columns {
                                 let bits = random.next()
-                                let lanes = SIMD4<UInt32>(truncatingIfNeeded: SIMD4<UInt64>(bits, bits >> 16, bits >> 32, bits >> 48)) & 0xFFFF
+                                let lanes =
+                                    SIMD4<UInt32>(truncatingIfNeeded: SIMD4<UInt64>(bits, bits >> 16, bits >> 32, bits >> 48)) & 0xFFFF
                                 let keep = SIMD4<Float>(repeating: 0).replacing(with: scale, where: lanes .>= thresholds)
                                 UnsafeMutableRawPointer(mr + c).storeBytes(of: keep, as: SIMD4<Float>.self)
                                 c += 4
@@ -237,14 +243,16 @@ enum Elementwise {
     static func columnSums(_ matrix: Matrix, into sums: inout Matrix, accumulate: Bool, threads: Int = 1) {
         precondition(sums.count == matrix.columns, "columnSums: sums has \(sums.count) values, matrix \(matrix.columns) columns")
         if !accumulate { sums.fill(0) }
-        let rows = matrix.rows, columns = matrix.columns
+        let rows = matrix.rows
+        let columns = matrix.columns
         guard matrix.count > 0 else { return }
         // Blocks of 8 columns (one SIMD vector per row), shared out over the cores.
         let groups = (columns + 7) / 8
         read(matrix) { m in
             write(&sums) { s in
                 forEachRowRange(rows: groups, workPerRow: 8 * rows, threads: threads) { range in
-                    let first = range.lowerBound * 8, end = min(columns, range.upperBound * 8)
+                    let first = range.lowerBound * 8
+                    let end = min(columns, range.upperBound * 8)
                     for r in 0..<rows {
                         let row = m.base + r * columns
                         for c in first..<end { s.base[c] += row[c] }
@@ -261,7 +269,8 @@ enum Elementwise {
         precondition(matrix.rows > 0, "columnMeanAndVariance: no rows")
         precondition(mean.count == matrix.columns && variance.count == matrix.columns, "columnMeanAndVariance: shapes differ")
         columnSums(matrix, into: &mean, accumulate: false)
-        let rows = matrix.rows, columns = matrix.columns
+        let rows = matrix.rows
+        let columns = matrix.columns
         let inverseRows = 1 / Float(rows)
         variance.fill(0)
         read(matrix) { x in
@@ -283,11 +292,14 @@ enum Elementwise {
 
     /// `output[r, c] = (input[r, c] - center[c]) * scale[c] + shift[c]` (no shift when nil): batch
     /// normalisation with its affine map folded into `scale`; `output` is resized to the rows.
-    static func normalizeColumns(_ input: Matrix, center: Matrix, scale: Matrix, shift: Matrix?,
-                                 into output: inout Matrix, threads: Int = 1) {
+    static func normalizeColumns(
+        _ input: Matrix, center: Matrix, scale: Matrix, shift: Matrix?,
+        into output: inout Matrix, threads: Int = 1
+    ) {
         let columns = input.columns
-        precondition(center.count == columns && scale.count == columns && (shift?.count ?? columns) == columns
-                     && output.columns == columns, "normalizeColumns: shapes differ")
+        precondition(
+            center.count == columns && scale.count == columns && (shift?.count ?? columns) == columns
+                && output.columns == columns, "normalizeColumns: shapes differ")
         output.resize(rows: input.rows)
         guard input.count > 0 else { return }
         let rows = input.rows
@@ -299,7 +311,8 @@ enum Elementwise {
                             read(shift) { b in
                                 forEachRowRange(rows: rows, workPerRow: columns, threads: threads) { range in
                                     for r in range {
-                                        let xr = x.base + r * columns, yr = y.base + r * columns
+                                        let xr = x.base + r * columns
+                                        let yr = y.base + r * columns
                                         for c in 0..<columns { yr[c] = (xr[c] - mu.base[c]) * s.base[c] + b.base[c] }
                                     }
                                 }
@@ -307,7 +320,8 @@ enum Elementwise {
                         } else {
                             forEachRowRange(rows: rows, workPerRow: columns, threads: threads) { range in
                                 for r in range {
-                                    let xr = x.base + r * columns, yr = y.base + r * columns
+                                    let xr = x.base + r * columns
+                                    let yr = y.base + r * columns
                                     for c in 0..<columns { yr[c] = (xr[c] - mu.base[c]) * s.base[c] }
                                 }
                             }
@@ -321,12 +335,16 @@ enum Elementwise {
     /// The two column sums of the batch-normalisation backward pass: `sumGradient[c] = sum_r dy`
     /// and `sumGradientNormalized[c] = sum_r dy * xhat`, where `xhat = (x - mean) * inverseStd`
     /// is recomputed from the input rather than stored.
-    static func batchNormGradientSums(input: Matrix, mean: Matrix, inverseStandardDeviation: Matrix, outputGradient: Matrix,
-                                      sumGradient: inout Matrix, sumGradientNormalized: inout Matrix) {
-        let rows = input.rows, columns = input.columns
-        precondition(outputGradient.rows == rows && outputGradient.columns == columns && mean.count == columns
-                     && inverseStandardDeviation.count == columns && sumGradient.count == columns
-                     && sumGradientNormalized.count == columns, "batchNormGradientSums: shapes differ")
+    static func batchNormGradientSums(
+        input: Matrix, mean: Matrix, inverseStandardDeviation: Matrix, outputGradient: Matrix,
+        sumGradient: inout Matrix, sumGradientNormalized: inout Matrix
+    ) {
+        let rows = input.rows
+        let columns = input.columns
+        precondition(
+            outputGradient.rows == rows && outputGradient.columns == columns && mean.count == columns
+                && inverseStandardDeviation.count == columns && sumGradient.count == columns
+                && sumGradientNormalized.count == columns, "batchNormGradientSums: shapes differ")
         sumGradient.fill(0)
         sumGradientNormalized.fill(0)
         guard input.count > 0 else { return }
@@ -337,7 +355,8 @@ enum Elementwise {
                         write(&sumGradient) { s1 in
                             write(&sumGradientNormalized) { s2 in
                                 for r in 0..<rows {
-                                    let xr = x.base + r * columns, gr = dy.base + r * columns
+                                    let xr = x.base + r * columns
+                                    let gr = dy.base + r * columns
                                     for c in 0..<columns {
                                         s1.base[c] += gr[c]
                                         s2.base[c] += gr[c] * ((xr[c] - mu.base[c]) * inv.base[c])
@@ -355,14 +374,18 @@ enum Elementwise {
     /// `dx = gain * (dy - meanGradient - xhat * meanGradientNormalized)` with
     /// `xhat = (x - mean) * inverseStd`, `gain = gamma * inverseStd`, and the two means the column
     /// sums of `batchNormGradientSums` divided by the row count. Resizes `inputGradient`.
-    static func batchNormInputGradient(input: Matrix, outputGradient: Matrix, mean: Matrix, inverseStandardDeviation: Matrix,
-                                       gain: Matrix, meanGradient: Matrix, meanGradientNormalized: Matrix,
-                                       into inputGradient: inout Matrix, threads: Int = 1) {
-        let rows = input.rows, columns = input.columns
-        precondition(outputGradient.rows == rows && outputGradient.columns == columns && mean.count == columns
-                     && inverseStandardDeviation.count == columns && gain.count == columns && meanGradient.count == columns
-                     && meanGradientNormalized.count == columns && inputGradient.columns == columns,
-                     "batchNormInputGradient: shapes differ")
+    static func batchNormInputGradient(
+        input: Matrix, outputGradient: Matrix, mean: Matrix, inverseStandardDeviation: Matrix,
+        gain: Matrix, meanGradient: Matrix, meanGradientNormalized: Matrix,
+        into inputGradient: inout Matrix, threads: Int = 1
+    ) {
+        let rows = input.rows
+        let columns = input.columns
+        precondition(
+            outputGradient.rows == rows && outputGradient.columns == columns && mean.count == columns
+                && inverseStandardDeviation.count == columns && gain.count == columns && meanGradient.count == columns
+                && meanGradientNormalized.count == columns && inputGradient.columns == columns,
+            "batchNormInputGradient: shapes differ")
         inputGradient.resize(rows: rows)
         guard input.count > 0 else { return }
         read(input) { x in
@@ -375,7 +398,8 @@ enum Elementwise {
                                     write(&inputGradient) { dx in
                                         forEachRowRange(rows: rows, workPerRow: columns, threads: threads) { range in
                                             for r in range {
-                                                let xr = x.base + r * columns, gr = dy.base + r * columns
+                                                let xr = x.base + r * columns
+                                                let gr = dy.base + r * columns
                                                 let dr = dx.base + r * columns
                                                 for c in 0..<columns {
                                                     let xhat = (xr[c] - mu.base[c]) * inv.base[c]
@@ -398,11 +422,14 @@ enum Elementwise {
     /// The factorization-machine pairwise term of each row of `input` (`fields` vectors of width
     /// `dimension`, side by side): `output[r] = 0.5 * sum_k ((sum_f v_fk)^2 - sum_f v_fk^2)`.
     /// `sums[r, k] = sum_f v_fk` is kept for the backward pass. Resizes `sums` and `output`.
-    static func factorizationMachine(_ input: Matrix, fields: Int, dimension: Int, sums: inout Matrix,
-                                     output: inout Matrix, threads: Int = 1) {
+    static func factorizationMachine(
+        _ input: Matrix, fields: Int, dimension: Int, sums: inout Matrix,
+        output: inout Matrix, threads: Int = 1
+    ) {
         let width = fields * dimension
-        precondition(fields > 0 && dimension > 0 && input.columns == width && sums.columns == dimension
-                     && output.columns == 1, "factorizationMachine: shapes differ")
+        precondition(
+            fields > 0 && dimension > 0 && input.columns == width && sums.columns == dimension
+                && output.columns == 1, "factorizationMachine: shapes differ")
         let rows = input.rows
         sums.resize(rows: rows)
         output.resize(rows: rows)
@@ -431,12 +458,15 @@ enum Elementwise {
 
     /// The factorization-machine backward pass: `dv[r, f, k] = dOut[r] * (sums[r, k] - v[r, f, k])`.
     /// Resizes `inputGradient`.
-    static func factorizationMachineBackward(_ input: Matrix, sums: Matrix, outputGradient: Matrix, fields: Int, dimension: Int,
-                                             into inputGradient: inout Matrix, threads: Int = 1) {
+    static func factorizationMachineBackward(
+        _ input: Matrix, sums: Matrix, outputGradient: Matrix, fields: Int, dimension: Int,
+        into inputGradient: inout Matrix, threads: Int = 1
+    ) {
         let width = fields * dimension
         let rows = input.rows
-        precondition(input.columns == width && sums.rows == rows && sums.columns == dimension && outputGradient.rows == rows
-                     && outputGradient.columns == 1 && inputGradient.columns == width, "factorizationMachineBackward: shapes differ")
+        precondition(
+            input.columns == width && sums.rows == rows && sums.columns == dimension && outputGradient.rows == rows
+                && outputGradient.columns == 1 && inputGradient.columns == width, "factorizationMachineBackward: shapes differ")
         inputGradient.resize(rows: rows)
         guard rows > 0 else { return }
         read(input) { x in
@@ -445,7 +475,8 @@ enum Elementwise {
                     write(&inputGradient) { dx in
                         forEachRowRange(rows: rows, workPerRow: 2 * width, threads: threads) { range in
                             for r in range {
-                                let v = x.base + r * width, d = dx.base + r * width
+                                let v = x.base + r * width
+                                let d = dx.base + r * width
                                 let sr = s.base + r * dimension
                                 let gradient = g.base[r]
                                 for f in 0..<fields {

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// General matrix multiply, C = alpha * op(A) * op(B) + beta * C, the work of every dense layer
 /// (forward: X W; backward: dY W^T and X^T dY).
 ///
@@ -26,9 +27,11 @@ public enum GEMM {
     ///     same bits. Small products run on one core whatever this says.
     ///   - workspace: packing buffers to reuse (see `GEMMWorkspace`); `nil` borrows one from an
     ///     internal pool, which also allocates nothing once warm.
-    public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
-                                into c: inout Matrix, alpha: Float = 1, beta: Float = 0, adding rowVector: Matrix? = nil,
-                                epilogue: GEMMEpilogue = .none, threads: Int = 1, workspace: GEMMWorkspace? = nil) {
+    public static func multiply(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        into c: inout Matrix, alpha: Float = 1, beta: Float = 0, adding rowVector: Matrix? = nil,
+        epilogue: GEMMEpilogue = .none, threads: Int = 1, workspace: GEMMWorkspace? = nil
+    ) {
         let m = transposeA ? a.columns : a.rows
         let k = transposeA ? a.rows : a.columns
         let kb = transposeB ? b.columns : b.rows
@@ -39,8 +42,9 @@ public enum GEMM {
         if case .positiveMask(let mask) = epilogue {
             precondition(mask.rows == m && mask.columns == n, "GEMM: the mask is \(mask.rows)x\(mask.columns), C \(m)x\(n)")
         }
-        GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta,
-                            rowVector: rowVector, epilogue: epilogue, threads: threads, workspace: workspace)
+        GEMMKernel.multiply(
+            a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta,
+            rowVector: rowVector, epilogue: epilogue, threads: threads, workspace: workspace)
     }
 
     /// `C = alpha * op(A) * B + beta * C` and `sums += the column sums of B` (a `1 x n` row):
@@ -48,8 +52,10 @@ public enum GEMM {
     /// (its columns are summed as it is packed for the product). Where the product does not
     /// pack B (vector products), the sums take a separate pass. The sums' bits depend on the
     /// shapes only, never on `threads`.
-    public static func multiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, into c: inout Matrix, alpha: Float = 1,
-                                beta: Float = 0, addingColumnSumsOfBTo sums: inout Matrix, threads: Int = 1) {
+    public static func multiply(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, into c: inout Matrix, alpha: Float = 1,
+        beta: Float = 0, addingColumnSumsOfBTo sums: inout Matrix, threads: Int = 1
+    ) {
         let m = transposeA ? a.columns : a.rows
         let k = transposeA ? a.rows : a.columns
         precondition(k == b.rows, "GEMM: inner dimensions differ (\(k) vs \(b.rows))")
@@ -61,14 +67,17 @@ public enum GEMM {
             return
         }
         sums.withUnsafeMutableBufferPointer { values in
-            GEMMKernel.multiply(a, transposeA: transposeA, b, transposeB: false, into: &c, alpha: alpha, beta: beta, rowVector: nil,
-                                epilogue: .none, threads: threads, workspace: nil, columnSums: values.baseAddress)
+            GEMMKernel.multiply(
+                a, transposeA: transposeA, b, transposeB: false, into: &c, alpha: alpha, beta: beta, rowVector: nil,
+                epilogue: .none, threads: threads, workspace: nil, columnSums: values.baseAddress)
         }
     }
 
     /// The triple loop, accumulating in Double: the ground truth for kernel tests.
-    public static func referenceMultiply(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
-                                         into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+    public static func referenceMultiply(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        into c: inout Matrix, alpha: Float = 1, beta: Float = 0
+    ) {
         let m = transposeA ? a.columns : a.rows
         let k = transposeA ? a.rows : a.columns
         let kb = transposeB ? b.columns : b.rows

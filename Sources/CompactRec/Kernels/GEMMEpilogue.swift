@@ -1,5 +1,5 @@
-import CompactRecShims
 import CompactRecData
+import CompactRecShims
 
 /// An elementwise step that `GEMM.multiply` applies to C's values as it finishes each tile
 /// (after the last k block and the row vector), while the tile is still in the L1 cache.
@@ -66,7 +66,8 @@ enum GEMMTileEpilogue {
             }
         case .positiveMask(let mask):
             for r in 0..<height {
-                let row = c + r &* ldc, m = mask + r &* ldc
+                let row = c + r &* ldc
+                let m = mask + r &* ldc
                 var s = 0
                 while s &+ 8 <= width {
                     let v = Elementwise.load8(row + s)

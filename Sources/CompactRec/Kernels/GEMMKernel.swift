@@ -1,5 +1,5 @@
-import CompactRecShims
 import CompactRecData
+import CompactRecShims
 
 /// The fast GEMM behind `GEMM.multiply`: cache blocking, packed panels, a 6 x 16 SIMD8
 /// micro-kernel, and work split over the cores by blocks of C.
@@ -50,10 +50,13 @@ enum GEMMKernel {
 
     /// C = alpha * op(A) op(B) + beta * C (+ the row vector on every row) on matrices whose
     /// shapes the caller has checked.
-    static func multiply(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
-                         alpha: Float, beta: Float, rowVector: Matrix?, epilogue: GEMMEpilogue, threads: Int,
-                         workspace: GEMMWorkspace?, columnSums: UnsafeMutablePointer<Float>? = nil) {
-        let m = c.rows, n = c.columns
+    static func multiply(
+        _ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
+        alpha: Float, beta: Float, rowVector: Matrix?, epilogue: GEMMEpilogue, threads: Int,
+        workspace: GEMMWorkspace?, columnSums: UnsafeMutablePointer<Float>? = nil
+    ) {
+        let m = c.rows
+        let n = c.columns
         let k = transposeA ? a.rows : a.columns
         if m == 0 || n == 0 { return }
         let mask: Matrix?
@@ -67,8 +70,9 @@ enum GEMMKernel {
                 guard let maskPointer else { preconditionFailure("GEMM: an empty mask for a non-empty C") }
                 tileEpilogue = .positiveMask(maskPointer)
             }
-            multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta,
-                     rowVector: rowVector, epilogue: tileEpilogue, threads: threads, workspace: workspace, columnSums: columnSums)
+            multiply(
+                a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta,
+                rowVector: rowVector, epilogue: tileEpilogue, threads: threads, workspace: workspace, columnSums: columnSums)
         }
     }
 
@@ -79,10 +83,13 @@ enum GEMMKernel {
     }
 
     /// `multiply` with the epilogue's mask, if any, as a pointer valid for the call.
-    private static func multiply(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
-                                 alpha: Float, beta: Float, rowVector: Matrix?, epilogue: GEMMTileEpilogue, threads: Int,
-                                 workspace: GEMMWorkspace?, columnSums: UnsafeMutablePointer<Float>?) {
-        let m = c.rows, n = c.columns
+    private static func multiply(
+        _ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool, into c: inout Matrix,
+        alpha: Float, beta: Float, rowVector: Matrix?, epilogue: GEMMTileEpilogue, threads: Int,
+        workspace: GEMMWorkspace?, columnSums: UnsafeMutablePointer<Float>?
+    ) {
+        let m = c.rows
+        let n = c.columns
         let k = transposeA ? a.rows : a.columns
         if k == 0 || alpha == 0 {
             scale(&c, by: beta)
@@ -98,17 +105,20 @@ enum GEMMKernel {
                 b.withUnsafeBufferPointer { bValues in
                     c.withUnsafeMutableBufferPointer { cValues in
                         guard let aBase = aValues.baseAddress, let bBase = bValues.baseAddress,
-                              let cBase = cValues.baseAddress else { preconditionFailure("GEMM: empty operand with non-zero sizes") }
+                            let cBase = cValues.baseAddress
+                        else { preconditionFailure("GEMM: empty operand with non-zero sizes") }
                         let aOperand = GEMMOperand(base: aBase, stride: a.columns, transposed: transposeA)
                         let bOperand = GEMMOperand(base: bBase, stride: b.columns, transposed: transposeB)
                         if isVectorProduct(m: m, n: n, k: k) {
-                            multiplyVector(m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, alpha: alpha, beta: beta,
-                                           bias: bias, threads: threads)
+                            multiplyVector(
+                                m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, alpha: alpha, beta: beta,
+                                bias: bias, threads: threads)
                             epilogue.apply(toAll: cBase, m: m, n: n, threads: workers)
                             return
                         }
-                        let job = GEMMJob(m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, ldc: n, alpha: alpha, beta: beta,
-                                          bias: bias, epilogue: epilogue, columnSums: columnSums, workers: workers)
+                        let job = GEMMJob(
+                            m: m, n: n, k: k, a: aOperand, b: bOperand, c: cBase, ldc: n, alpha: alpha, beta: beta,
+                            bias: bias, epilogue: epilogue, columnSums: columnSums, workers: workers)
                         if let workspace {
                             job.run(workspace)
                         } else {
@@ -173,12 +183,20 @@ struct GEMMJob: @unchecked Sendable {
 
     typealias K = GEMMKernel
 
-    init(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
-         alpha: Float, beta: Float, bias: UnsafePointer<Float>?, epilogue: GEMMTileEpilogue,
-         columnSums: UnsafeMutablePointer<Float>? = nil, workers: Int) {
-        self.m = m; self.n = n; self.k = k
-        self.a = a; self.b = b; self.c = c; self.ldc = ldc
-        self.alpha = alpha; self.beta = beta
+    init(
+        m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>, ldc: Int,
+        alpha: Float, beta: Float, bias: UnsafePointer<Float>?, epilogue: GEMMTileEpilogue,
+        columnSums: UnsafeMutablePointer<Float>? = nil, workers: Int
+    ) {
+        self.m = m
+        self.n = n
+        self.k = k
+        self.a = a
+        self.b = b
+        self.c = c
+        self.ldc = ldc
+        self.alpha = alpha
+        self.beta = beta
         self.bias = bias
         self.epilogue = epilogue
         precondition(columnSums == nil || !b.transposed, "GEMM: column sums of B are summed while packing an untransposed B")
@@ -196,27 +214,30 @@ struct GEMMJob: @unchecked Sendable {
     }
 
     /// The k range of block `index`.
-    func kBlock(_ index: Int) -> Range<Int> { index * k / kBlocks ..< (index + 1) * k / kBlocks }
+    func kBlock(_ index: Int) -> Range<Int> { index * k / kBlocks..<(index + 1) * k / kBlocks }
 
     /// The column range of block `index`: `nc` wide except the last.
-    func nBlock(_ index: Int) -> Range<Int> { index * nc ..< min(n, (index + 1) * nc) }
+    func nBlock(_ index: Int) -> Range<Int> { index * nc..<min(n, (index + 1) * nc) }
 
     /// Multiplies, using (and holding) `workspace`.
     func run(_ workspace: GEMMWorkspace) {
         let panelsLargest = (nc + K.nr - 1) / K.nr
         let paddedColumns = (n + K.nr - 1) / K.nr * K.nr
-        workspace.withReserved(threads: workers, packedBCount: panelsLargest * K.nr * k,
-                               packedACount: K.mcMax / K.mr * K.aPanelStride(kc: kcLargest),
-                               biasCount: bias == nil ? 0 : paddedColumns,
-                               columnSumCount: columnSums == nil ? 0 : kBlocks * panelsLargest * K.nr) {
+        workspace.withReserved(
+            threads: workers, packedBCount: panelsLargest * K.nr * k,
+            packedACount: K.mcMax / K.mr * K.aPanelStride(kc: kcLargest),
+            biasCount: bias == nil ? 0 : paddedColumns,
+            columnSumCount: columnSums == nil ? 0 : kBlocks * panelsLargest * K.nr
+        ) {
             // The row vector padded with zeros to whole 16-column panels, so that the kernel's
             // ragged last panel reads inside it.
-            let paddedBias = UncheckedSendable(bias.map { bias -> UnsafePointer<Float> in
-                let padded = workspace.paddedBias.pointer
-                padded.update(from: bias, count: n)
-                for j in n..<paddedColumns { padded[j] = 0 }
-                return UnsafePointer(padded)
-            })
+            let paddedBias = UncheckedSendable(
+                bias.map { bias -> UnsafePointer<Float> in
+                    let padded = workspace.paddedBias.pointer
+                    padded.update(from: bias, count: n)
+                    for j in n..<paddedColumns { padded[j] = 0 }
+                    return UnsafePointer(padded)
+                })
             let count = workers
             for jb in 0..<nBlocks {
                 let columns = nBlock(jb)
@@ -239,16 +260,18 @@ struct GEMMJob: @unchecked Sendable {
                     let buffers = workspace.perThread[worker]
                     if count == 1 {
                         for index in 0..<blocks.count {
-                            compute(blocks.rows(index), blocks.panels(index), columns: columns,
-                                    packedB: workspace.packedB.pointer, bias: paddedBias.value, buffers: buffers)
+                            compute(
+                                blocks.rows(index), blocks.panels(index), columns: columns,
+                                packedB: workspace.packedB.pointer, bias: paddedBias.value, buffers: buffers)
                         }
                         return
                     }
                     while true {
                         let index = compactrec_atomic_fetch_add(workspace.nextBlock, 1)
                         if index >= blocks.count { return }
-                        compute(blocks.rows(index), blocks.panels(index), columns: columns,
-                                packedB: workspace.packedB.pointer, bias: paddedBias.value, buffers: buffers)
+                        compute(
+                            blocks.rows(index), blocks.panels(index), columns: columns,
+                            packedB: workspace.packedB.pointer, bias: paddedBias.value, buffers: buffers)
                     }
                 }
             }
@@ -258,26 +281,31 @@ struct GEMMJob: @unchecked Sendable {
     /// One worker's share of packing op(B)[:, columns]: k block `pb` goes to
     /// `packedB + kBlock(pb).lowerBound * panels * nr`, as `panels` panels of `nr` columns.
     /// With `sums`, k block `pb`'s column sums go to `sums + pb * panels * nr`.
-    private func packB(worker: Int, of count: Int, columns: Range<Int>, into packedB: UnsafeMutablePointer<Float>,
-                       sums: UnsafeMutablePointer<Float>?) {
+    private func packB(
+        worker: Int, of count: Int, columns: Range<Int>, into packedB: UnsafeMutablePointer<Float>,
+        sums: UnsafeMutablePointer<Float>?
+    ) {
         let panels = (columns.count + K.nr - 1) / K.nr
         let units = kBlocks * panels
-        let mine = worker * units / count ..< (worker + 1) * units / count
+        let mine = worker * units / count..<(worker + 1) * units / count
         for pb in 0..<kBlocks {
             let first = max(mine.lowerBound, pb * panels)
             let end = min(mine.upperBound, (pb + 1) * panels)
             if first >= end { continue }
             let ks = kBlock(pb)
-            K.packB(b, k: ks.lowerBound, kc: ks.count, columns: columns.lowerBound, count: columns.count,
-                    panels: first - pb * panels ..< end - pb * panels,
-                    into: packedB + ks.lowerBound * panels * K.nr, sums: sums.map { $0 + pb * panels * K.nr })
+            K.packB(
+                b, k: ks.lowerBound, kc: ks.count, columns: columns.lowerBound, count: columns.count,
+                panels: first - pb * panels..<end - pb * panels,
+                into: packedB + ks.lowerBound * panels * K.nr, sums: sums.map { $0 + pb * panels * K.nr })
         }
     }
 
     /// C[rows, columns of `columnPanels`] for all k blocks (one block of C, by one worker); the
     /// last k block adds the (padded) row vector `bias`, if any, then applies the epilogue.
-    private func compute(_ rows: Range<Int>, _ columnPanels: Range<Int>, columns: Range<Int>,
-                         packedB: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, buffers: GEMMThreadBuffers) {
+    private func compute(
+        _ rows: Range<Int>, _ columnPanels: Range<Int>, columns: Range<Int>,
+        packedB: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, buffers: GEMMThreadBuffers
+    ) {
         let allColumnPanels = (columns.count + K.nr - 1) / K.nr
         if rows.isEmpty || columnPanels.isEmpty { return }
         let packedA = buffers.packedA.pointer
@@ -308,13 +336,15 @@ struct GEMMJob: @unchecked Sendable {
                     while ip < mc {
                         let i = ic + ip
                         let height = min(K.mr, mc - ip)
-                        let tile = Tile(c: c + (i * ldc + j), ldc: ldc, height: height, width: width,
-                                        update: update, bias: blockBias.map { $0 + j })
+                        let tile = Tile(
+                            c: c + (i * ldc + j), ldc: ldc, height: height, width: width,
+                            update: update, bias: blockBias.map { $0 + j })
                         let tileEpilogue = last ? epilogue.offset(by: i * ldc + j) : .none
                         tileEpilogue.prefetch(ldc: ldc, height: height, width: width)
                         if unpackedA && height == K.mr {
-                            let panel = StridedPanelA(pointer: a.pointer(i, ks.lowerBound), rowStride: a.transposed ? 1 : a.stride,
-                                                      stepStride: a.transposed ? a.stride : 1)
+                            let panel = StridedPanelA(
+                                pointer: a.pointer(i, ks.lowerBound), rowStride: a.transposed ? 1 : a.stride,
+                                stepStride: a.transposed ? a.stride : 1)
                             tile.multiply(kc: kc, panel, bPanel, alpha: alpha, edge: edge)
                         } else {
                             let offset = unpackedA ? 0 : ip / K.mr * aPanelStride
@@ -347,7 +377,8 @@ private struct Tile {
             K.microKernel6x16(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
             return
         }
-        if case .overwrite = update {} else {
+        if case .overwrite = update {
+        } else {
             for r in 0..<height { for s in 0..<width { edge[r * K.nr + s] = c[r * ldc + s] } }
         }
         K.microKernel6x16(kc: kc, a: a, b: b, c: edge, ldc: K.nr, alpha: alpha, update: update, bias: bias)
@@ -388,13 +419,13 @@ struct GEMMBlocks {
 
     /// The rows of block `index`.
     func rows(_ index: Int) -> Range<Int> {
-        guard splitRows else { return 0 ..< m }
-        return min(m, index * rowPanels / count * GEMMKernel.mr) ..< min(m, (index + 1) * rowPanels / count * GEMMKernel.mr)
+        guard splitRows else { return 0..<m }
+        return min(m, index * rowPanels / count * GEMMKernel.mr)..<min(m, (index + 1) * rowPanels / count * GEMMKernel.mr)
     }
 
     /// The column panels (of the column block) of block `index`.
     func panels(_ index: Int) -> Range<Int> {
-        guard !splitRows else { return 0 ..< columnPanels }
-        return index * columnPanels / count ..< (index + 1) * columnPanels / count
+        guard !splitRows else { return 0..<columnPanels }
+        return index * columnPanels / count..<(index + 1) * columnPanels / count
     }
 }

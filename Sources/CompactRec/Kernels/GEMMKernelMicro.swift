@@ -1,5 +1,5 @@
-import CompactRecShims
 import CompactRecData
+import CompactRecShims
 
 /// How a micro-kernel tile is written into C.
 enum GEMMUpdate {
@@ -29,8 +29,10 @@ extension GEMMKernel {
     /// all in this file's object, where `bench/check_vectorized.sh` looks); the arithmetic is
     /// the same.
     @inline(__always)
-    static func microKernel6x16<A: GEMMPanelA>(kc: Int, a: A, b: PackedPanelB, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                               alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
+    static func microKernel6x16<A: GEMMPanelA>(
+        kc: Int, a: A, b: PackedPanelB, c: UnsafeMutablePointer<Float>, ldc: Int,
+        alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?
+    ) {
         // Resolved at compile time once A is known.
         switch a {
         case let a as PackedPanelA:
@@ -43,27 +45,39 @@ extension GEMMKernel {
     }
 
     @inline(never)
-    static func microKernel6x16(kc: Int, packed a: PackedPanelA, b: PackedPanelB, c: UnsafeMutablePointer<Float>,
-                                ldc: Int, alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
+    static func microKernel6x16(
+        kc: Int, packed a: PackedPanelA, b: PackedPanelB, c: UnsafeMutablePointer<Float>,
+        ldc: Int, alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?
+    ) {
         kernel(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
     }
 
     @inline(never)
-    static func microKernel6x16(kc: Int, strided a: StridedPanelA, b: PackedPanelB, c: UnsafeMutablePointer<Float>,
-                                ldc: Int, alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
+    static func microKernel6x16(
+        kc: Int, strided a: StridedPanelA, b: PackedPanelB, c: UnsafeMutablePointer<Float>,
+        ldc: Int, alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?
+    ) {
         kernel(kc: kc, a: a, b: b, c: c, ldc: ldc, alpha: alpha, update: update, bias: bias)
     }
 
     /// The kernel's body, inlined into each overload.
     @inline(__always)
-    private static func kernel<A: GEMMPanelA>(kc: Int, a: A, b: PackedPanelB, c: UnsafeMutablePointer<Float>, ldc: Int,
-                                              alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?) {
-        var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
-        var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-        var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
-        var c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-        var c40 = SIMD8<Float>(), c41 = SIMD8<Float>()
-        var c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+    private static func kernel<A: GEMMPanelA>(
+        kc: Int, a: A, b: PackedPanelB, c: UnsafeMutablePointer<Float>, ldc: Int,
+        alpha: Float, update: GEMMUpdate, bias: UnsafePointer<Float>?
+    ) {
+        var c00 = SIMD8<Float>()
+        var c01 = SIMD8<Float>()
+        var c10 = SIMD8<Float>()
+        var c11 = SIMD8<Float>()
+        var c20 = SIMD8<Float>()
+        var c21 = SIMD8<Float>()
+        var c30 = SIMD8<Float>()
+        var c31 = SIMD8<Float>()
+        var c40 = SIMD8<Float>()
+        var c41 = SIMD8<Float>()
+        var c50 = SIMD8<Float>()
+        var c51 = SIMD8<Float>()
         var row = c
         for _ in 0..<6 {
             compactrec_prefetch_for_write(row)
@@ -98,7 +112,8 @@ extension GEMMKernel {
             steps &-= 1
         }
         if let bias {
-            let bias0 = Elementwise.load8(bias), bias1 = Elementwise.load8(bias + 8)
+            let bias0 = Elementwise.load8(bias)
+            let bias1 = Elementwise.load8(bias + 8)
             row = c
             store(c00, c01, row, alpha: alpha, update: update, bias0, bias1)
             row += ldc
@@ -130,10 +145,13 @@ extension GEMMKernel {
     /// Writes one row of a tile (16 values, any alignment), adding `bias0`, `bias1` after the
     /// update when given.
     @inline(__always)
-    private static func store(_ low: SIMD8<Float>, _ high: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>,
-                              alpha: Float, update: GEMMUpdate, _ bias0: SIMD8<Float>? = nil, _ bias1: SIMD8<Float>? = nil) {
+    private static func store(
+        _ low: SIMD8<Float>, _ high: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>,
+        alpha: Float, update: GEMMUpdate, _ bias0: SIMD8<Float>? = nil, _ bias1: SIMD8<Float>? = nil
+    ) {
         let raw = UnsafeMutableRawPointer(row)
-        var value0: SIMD8<Float>, value1: SIMD8<Float>
+        var value0: SIMD8<Float>
+        var value1: SIMD8<Float>
         switch update {
         case .overwrite:
             value0 = low * alpha

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// One GEMM operand in memory: a row-major matrix and whether it enters the product transposed.
 struct GEMMOperand {
     /// The first value.
@@ -28,8 +29,10 @@ extension GEMMKernel {
     /// Packs op(A)[i0 ..< i0 + rows, p0 ..< p0 + kc] as panels of `mr` rows, panel q starting at
     /// `q * aPanelStride(kc)`: for each k, the `mr` values of its rows (rows past the end are
     /// zero), the order the micro-kernel reads them in.
-    static func packA(_ a: GEMMOperand, rows i0: Int, count rows: Int, k p0: Int, kc: Int,
-                      into destination: UnsafeMutablePointer<Float>) {
+    static func packA(
+        _ a: GEMMOperand, rows i0: Int, count rows: Int, k p0: Int, kc: Int,
+        into destination: UnsafeMutablePointer<Float>
+    ) {
         let fullPanels = rows / mr
         let rest = rows - fullPanels * mr
         let panelStride = aPanelStride(kc: kc)
@@ -43,8 +46,9 @@ extension GEMMKernel {
                 var offset = 0
                 for _ in 0..<fullPanels {
                     out.storeBytes(of: src.loadUnaligned(fromByteOffset: offset, as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-                    out.storeBytes(of: src.loadUnaligned(fromByteOffset: offset &+ 16, as: SIMD2<Float>.self),
-                                   toByteOffset: 16, as: SIMD2<Float>.self)
+                    out.storeBytes(
+                        of: src.loadUnaligned(fromByteOffset: offset &+ 16, as: SIMD2<Float>.self),
+                        toByteOffset: 16, as: SIMD2<Float>.self)
                     offset &+= mr * MemoryLayout<Float>.stride
                     out += panelStride * MemoryLayout<Float>.stride
                 }
@@ -75,8 +79,12 @@ extension GEMMKernel {
                 let v4 = r0.loadUnaligned(fromByteOffset: offset &+ 4 &* rowBytes, as: SIMD8<Float>.self)
                 let v5 = r0.loadUnaligned(fromByteOffset: offset &+ 5 &* rowBytes, as: SIMD8<Float>.self)
                 for e in 0..<8 {
-                    out[0] = v0[e]; out[1] = v1[e]; out[2] = v2[e]
-                    out[3] = v3[e]; out[4] = v4[e]; out[5] = v5[e]
+                    out[0] = v0[e]
+                    out[1] = v1[e]
+                    out[2] = v2[e]
+                    out[3] = v3[e]
+                    out[4] = v4[e]
+                    out[5] = v5[e]
                     out += mr
                 }
                 p &+= 8
@@ -109,13 +117,15 @@ extension GEMMKernel {
     /// With `sums` (B not transposed), each packed column's values are also added to
     /// `sums[column - j0]`, sixteen rows at a time (a Linear layer's bias gradient, the column
     /// sums of dY, read on the pass that packs dY for the weight gradient).
-    static func packB(_ b: GEMMOperand, k p0: Int, kc: Int, columns j0: Int, count columns: Int,
-                      panels: Range<Int>, into destination: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>? = nil) {
+    static func packB(
+        _ b: GEMMOperand, k p0: Int, kc: Int, columns j0: Int, count columns: Int,
+        panels: Range<Int>, into destination: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>? = nil
+    ) {
         if panels.isEmpty { return }
         let panelSize = nr * kc
         // Panels of full width, then at most one ragged one (the last panel of the block).
         let fullEnd = min(panels.upperBound, columns / nr)
-        let full = panels.lowerBound ..< max(panels.lowerBound, fullEnd)
+        let full = panels.lowerBound..<max(panels.lowerBound, fullEnd)
         if !b.transposed {
             // op(B)[p, j] = b[p, j]: each step of a panel is 16 contiguous values of stored row
             // p. Sixteen stored rows at a time, panel by panel: the rows' cache lines serve
@@ -126,7 +136,8 @@ extension GEMMKernel {
                 for panel in full {
                     var src = UnsafeRawPointer(b.pointer(p0 + chunk, j0 + panel * nr))
                     var out = UnsafeMutableRawPointer(destination + (panel * panelSize + chunk * nr))
-                    var sumLow = SIMD8<Float>(), sumHigh = SIMD8<Float>()
+                    var sumLow = SIMD8<Float>()
+                    var sumHigh = SIMD8<Float>()
                     for _ in 0..<steps {
                         let low = src.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
                         let high = src.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)

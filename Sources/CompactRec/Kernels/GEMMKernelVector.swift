@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The products with a dimension of 1, which the 6 x 16 micro-kernel would pad 6- or 16-fold
 /// and pack for nothing: matrix-vector products (n = 1, the logit layer's X w and X^T dY; or
 /// m = 1) and outer products (k = 1, the logit layer's dY w^T).
@@ -11,8 +12,10 @@ extension GEMMKernel {
 
     /// C = alpha op(A) op(B) + beta C (+ `bias` on every row) when m, n or k is 1 (and none is
     /// 0; alpha is not 0).
-    static func multiplyVector(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>,
-                               alpha: Float, beta: Float, bias: UnsafePointer<Float>?, threads: Int) {
+    static func multiplyVector(
+        m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand, c: UnsafeMutablePointer<Float>,
+        alpha: Float, beta: Float, bias: UnsafePointer<Float>?, threads: Int
+    ) {
         let workers = m * n * k < parallelThreshold ? 1 : max(1, threads)
         // With a dimension of 1, every vector operand is contiguous: a k x 1 or 1 x k matrix
         // stored either way round has stride 1 along its length.
@@ -20,21 +23,25 @@ extension GEMMKernel {
             outerProduct(m: m, n: n, u: a.base, v: b.base, c: c, alpha: alpha, beta: beta, bias: bias, workers: workers)
         } else if n == 1 {
             // C (m x 1) = op(A) x, with x = op(B)'s only column; the bias is one value for all.
-            matrixVector(rows: m, k: k, matrix: a, x: b.base, y: c, alpha: alpha, beta: beta,
-                         bias: bias, biasStride: 0, workers: workers)
+            matrixVector(
+                rows: m, k: k, matrix: a, x: b.base, y: c, alpha: alpha, beta: beta,
+                bias: bias, biasStride: 0, workers: workers)
         } else {
             // m == 1: C^T (n x 1) = op(B)^T x, with x = op(A)'s only row; op(B)^T is B stored
             // the other way round.
             let matrix = GEMMOperand(base: b.base, stride: b.stride, transposed: !b.transposed)
-            matrixVector(rows: n, k: k, matrix: matrix, x: a.base, y: c, alpha: alpha, beta: beta,
-                         bias: bias, biasStride: 1, workers: workers)
+            matrixVector(
+                rows: n, k: k, matrix: matrix, x: a.base, y: c, alpha: alpha, beta: beta,
+                bias: bias, biasStride: 1, workers: workers)
         }
     }
 
     /// y (rows) = alpha op(M) x + beta y (+ bias[i * biasStride]), op(M) being rows x k.
-    private static func matrixVector(rows: Int, k: Int, matrix: GEMMOperand, x: UnsafePointer<Float>,
-                                     y: UnsafeMutablePointer<Float>, alpha: Float, beta: Float,
-                                     bias: UnsafePointer<Float>?, biasStride: Int, workers: Int) {
+    private static func matrixVector(
+        rows: Int, k: Int, matrix: GEMMOperand, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, alpha: Float, beta: Float,
+        bias: UnsafePointer<Float>?, biasStride: Int, workers: Int
+    ) {
         let shared = UncheckedSendable((matrix, x, y, bias))
         Elementwise.forEachRowRange(rows: rows, workPerRow: k, threads: workers) { range in
             let (matrix, x, y, bias) = shared.value
@@ -56,8 +63,10 @@ extension GEMMKernel {
 
     /// y[range] = alpha (sum over p of x[p] * M[p, range]) + beta y[range], M stored k x rows.
     /// Works on blocks of up to 256 values of y so the partial sums stay in L1.
-    private static func columnsTimesVector(_ range: Range<Int>, k: Int, matrix: GEMMOperand, x: UnsafePointer<Float>,
-                                           y: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+    private static func columnsTimesVector(
+        _ range: Range<Int>, k: Int, matrix: GEMMOperand, x: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, alpha: Float, beta: Float
+    ) {
         let block = 256
         withUnsafeTemporaryAllocation(of: Float.self, capacity: block) { scratch in
             guard let sums = scratch.baseAddress else { return }
@@ -86,9 +95,11 @@ extension GEMMKernel {
     }
 
     /// C (m x n, row-major) = alpha u v^T + beta C (+ bias on every row).
-    private static func outerProduct(m: Int, n: Int, u: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                                     c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float,
-                                     bias: UnsafePointer<Float>?, workers: Int) {
+    private static func outerProduct(
+        m: Int, n: Int, u: UnsafePointer<Float>, v: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float,
+        bias: UnsafePointer<Float>?, workers: Int
+    ) {
         let shared = UncheckedSendable((u, v, c, bias))
         Elementwise.forEachRowRange(rows: m, workPerRow: n, threads: workers) { range in
             let (u, v, c, bias) = shared.value
@@ -107,7 +118,10 @@ extension GEMMKernel {
     /// multiply-adds), summed pairwise, then the tail.
     @inline(__always)
     static func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        var s0 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var s3 = SIMD8<Float>()
         var p = 0
         while p + 32 <= count {
             s0 = s0.addingProduct(Elementwise.load8(a + p), Elementwise.load8(b + p))

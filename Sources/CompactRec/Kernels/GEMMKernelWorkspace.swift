@@ -1,5 +1,5 @@
-import Foundation
 import CompactRecData
+import Foundation
 
 /// Reusable packing buffers for `GEMM.multiply`, so that steady-state training does not allocate.
 ///
@@ -42,14 +42,18 @@ public final class GEMMWorkspace: @unchecked Sendable {
     public var reservedBytes: Int {
         lock.lock()
         defer { lock.unlock() }
-        return (packedB.capacity + paddedBias.capacity + columnSumPartials.capacity + perThread.reduce(0) { $0 + $1.packedA.capacity + $1.edgeTile.capacity })
+        return
+            (packedB.capacity + paddedBias.capacity + columnSumPartials.capacity
+            + perThread.reduce(0) { $0 + $1.packedA.capacity + $1.edgeTile.capacity })
             * MemoryLayout<Float>.stride
     }
 
     /// Runs `body` holding the workspace's lock, with buffers for `threads` workers of at least
     /// the given sizes (in Floats).
-    func withReserved<R>(threads: Int, packedBCount: Int, packedACount: Int, biasCount: Int = 0, columnSumCount: Int = 0,
-                         _ body: () -> R) -> R {
+    func withReserved<R>(
+        threads: Int, packedBCount: Int, packedACount: Int, biasCount: Int = 0, columnSumCount: Int = 0,
+        _ body: () -> R
+    ) -> R {
         lock.lock()
         defer { lock.unlock() }
         packedB.reserve(packedBCount)

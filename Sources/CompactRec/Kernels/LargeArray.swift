@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
 import CompactRecData
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Arrays for embedding tables and their optimizer state: hundreds of MB read at random rows.
 ///
@@ -34,12 +35,12 @@ enum LargeArray {
     /// Advises the whole 2 MiB pages inside `bytes` for transparent huge pages (Linux).
     static func adviseHugePages(_ bytes: UnsafeMutableRawBufferPointer) {
         #if os(Linux)
-        guard bytes.count >= adviceThreshold, let base = bytes.baseAddress else { return }
-        let huge = 2 << 20
-        let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
-        let end = (Int(bitPattern: base) + bytes.count) & ~(huge - 1)
-        guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(address, end - start, 14 /* MADV_HUGEPAGE */)
+            guard bytes.count >= adviceThreshold, let base = bytes.baseAddress else { return }
+            let huge = 2 << 20
+            let start = (Int(bitPattern: base) + huge - 1) & ~(huge - 1)
+            let end = (Int(bitPattern: base) + bytes.count) & ~(huge - 1)
+            guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            _ = madvise(address, end - start, 14 /* MADV_HUGEPAGE */)
         #endif
     }
 }

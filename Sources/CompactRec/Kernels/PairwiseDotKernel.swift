@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The loops of DLRM's dot interaction: per row, the dot products of every pair of field
 /// vectors, and their backward pass.
 ///
@@ -45,14 +46,17 @@ enum PairwiseDotKernel {
     /// products `<v_i, v_j..j+8>` are one chain of `dimension` SIMD8 fused multiply-adds with no
     /// horizontal sum; four rows `i` share each load. The lower triangle of the resulting
     /// `fields x fields` block is then copied out in order.
-    static func forward(leading: Matrix?, vectors: Matrix, fields: Int, dimension: Int, includeSelf: Bool,
-                        into output: inout Matrix, threads: Int) {
+    static func forward(
+        leading: Matrix?, vectors: Matrix, fields: Int, dimension: Int, includeSelf: Bool,
+        into output: inout Matrix, threads: Int
+    ) {
         let pairs = pairCount(fields: fields, includeSelf: includeSelf)
         let leadingWidth = leading == nil ? 0 : dimension
         let rows = vectors.rows
-        precondition(pairs > 0 && dimension > 0 && vectors.columns == fields * dimension - leadingWidth
-                     && (leading.map { $0.rows == rows && $0.columns == dimension } ?? true)
-                     && output.columns == leadingWidth + pairs, "PairwiseDotKernel.forward: shapes differ")
+        precondition(
+            pairs > 0 && dimension > 0 && vectors.columns == fields * dimension - leadingWidth
+                && (leading.map { $0.rows == rows && $0.columns == dimension } ?? true)
+                && output.columns == leadingWidth + pairs, "PairwiseDotKernel.forward: shapes differ")
         output.resize(rows: rows)
         guard rows > 0 else { return }
         let width = fields * dimension
@@ -72,7 +76,8 @@ enum PairwiseDotKernel {
                         let v: UnsafePointer<Float>
                         var out: UnsafeMutablePointer<Float>
                         if let leading = operands.leading {
-                            let lead = leading + r * dimension, rest = width - dimension
+                            let lead = leading + r * dimension
+                            let rest = width - dimension
                             gathered.update(from: lead, count: dimension)
                             (gathered + dimension).update(from: operands.vectors + r * rest, count: rest)
                             v = UnsafePointer(gathered)
@@ -91,8 +96,14 @@ enum PairwiseDotKernel {
                             // Rows i whose pairs reach columns j0..<j0 + 8.
                             var i = max(j0 + 1 - extra, 0)
                             while i + 4 <= fields {
-                                let v0 = v + i * dimension, v1 = v0 + dimension, v2 = v1 + dimension, v3 = v2 + dimension
-                                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                                let v0 = v + i * dimension
+                                let v1 = v0 + dimension
+                                let v2 = v1 + dimension
+                                let v3 = v2 + dimension
+                                var a0 = SIMD8<Float>()
+                                var a1 = SIMD8<Float>()
+                                var a2 = SIMD8<Float>()
+                                var a3 = SIMD8<Float>()
                                 for k in 0..<dimension {
                                     let b = Elementwise.load8(transposed + k * padded + j0)
                                     a0 = a0.addingProduct(SIMD8(repeating: v0[k]), b)
@@ -142,17 +153,20 @@ enum PairwiseDotKernel {
     ///
     /// Per row, `S` is assembled in stack scratch; then eight values of `dv_i` are one chain of
     /// `fields` SIMD8 fused multiply-adds, four rows `i` sharing each load.
-    static func backward(leading: Matrix?, vectors: Matrix, outputGradient: Matrix, fields: Int, dimension: Int,
-                         includeSelf: Bool, leadingGradient: inout Matrix, vectorGradient: inout Matrix, threads: Int) {
+    static func backward(
+        leading: Matrix?, vectors: Matrix, outputGradient: Matrix, fields: Int, dimension: Int,
+        includeSelf: Bool, leadingGradient: inout Matrix, vectorGradient: inout Matrix, threads: Int
+    ) {
         let pairs = pairCount(fields: fields, includeSelf: includeSelf)
         let leadingWidth = leading == nil ? 0 : dimension
         let rows = vectors.rows
         let width = fields * dimension
-        precondition(pairs > 0 && dimension > 0 && vectors.columns == width - leadingWidth
-                     && (leading.map { $0.rows == rows && $0.columns == dimension } ?? true)
-                     && outputGradient.rows == rows && outputGradient.columns == leadingWidth + pairs
-                     && vectorGradient.columns == vectors.columns && (leading == nil || leadingGradient.columns == dimension),
-                     "PairwiseDotKernel.backward: shapes differ")
+        precondition(
+            pairs > 0 && dimension > 0 && vectors.columns == width - leadingWidth
+                && (leading.map { $0.rows == rows && $0.columns == dimension } ?? true)
+                && outputGradient.rows == rows && outputGradient.columns == leadingWidth + pairs
+                && vectorGradient.columns == vectors.columns && (leading == nil || leadingGradient.columns == dimension),
+            "PairwiseDotKernel.backward: shapes differ")
         vectorGradient.resize(rows: rows)
         if leading != nil { leadingGradient.resize(rows: rows) }
         guard rows > 0 else { return }
@@ -164,7 +178,8 @@ enum PairwiseDotKernel {
                 Elementwise.forEachRowRange(rows: rows, workPerRow: 2 * fields * fields * dimension, threads: threads) { range in
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
                         guard let s = scratch.baseAddress, let gradient = operands.gradient else { return }
-                        let gathered = s + fields * fields, rowGradient = gathered + width
+                        let gathered = s + fields * fields
+                        let rowGradient = gathered + width
                         for r in range {
                             let v: UnsafePointer<Float>
                             let d: UnsafeMutablePointer<Float>
@@ -195,7 +210,8 @@ enum PairwiseDotKernel {
                             }
                             rowBackward(v, s, fields: fields, dimension: dimension, into: d)
                             if let leadingOutput = operands.leadingOutput {
-                                let passThrough = gradient + r * (dimension + pairs), lead = leadingOutput + r * dimension
+                                let passThrough = gradient + r * (dimension + pairs)
+                                let lead = leadingOutput + r * dimension
                                 for k in 0..<dimension { lead[k] = passThrough[k] + rowGradient[k] }
                                 (operands.output + r * (width - dimension)).update(from: rowGradient + dimension, count: width - dimension)
                             }
@@ -209,14 +225,22 @@ enum PairwiseDotKernel {
     /// `d_i = sum_j s_ij v_j` for one row: `v` and `d` hold `fields` vectors of `dimension`,
     /// `s` is `fields x fields`.
     @inline(__always)
-    private static func rowBackward(_ v: UnsafePointer<Float>, _ s: UnsafePointer<Float>, fields: Int, dimension: Int,
-                                    into d: UnsafeMutablePointer<Float>) {
+    private static func rowBackward(
+        _ v: UnsafePointer<Float>, _ s: UnsafePointer<Float>, fields: Int, dimension: Int,
+        into d: UnsafeMutablePointer<Float>
+    ) {
         var k0 = 0
         while k0 + 8 <= dimension {
             var i = 0
             while i + 4 <= fields {
-                let s0 = s + i * fields, s1 = s0 + fields, s2 = s1 + fields, s3 = s2 + fields
-                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                let s0 = s + i * fields
+                let s1 = s0 + fields
+                let s2 = s1 + fields
+                let s3 = s2 + fields
+                var a0 = SIMD8<Float>()
+                var a1 = SIMD8<Float>()
+                var a2 = SIMD8<Float>()
+                var a3 = SIMD8<Float>()
                 for j in 0..<fields {
                     let b = Elementwise.load8(v + j * dimension + k0)
                     a0 = a0.addingProduct(SIMD8(repeating: s0[j]), b)
@@ -242,10 +266,12 @@ enum PairwiseDotKernel {
         }
         if k0 < dimension {
             for i in 0..<fields {
-                let si = s + i * fields, di = d + i * dimension
+                let si = s + i * fields
+                let di = d + i * dimension
                 for k in k0..<dimension { di[k] = 0 }
                 for j in 0..<fields {
-                    let vj = v + j * dimension, weight = si[j]
+                    let vj = v + j * dimension
+                    let weight = si[j]
                     for k in k0..<dimension { di[k] += weight * vj[k] }
                 }
             }
@@ -256,8 +282,10 @@ enum PairwiseDotKernel {
 
     /// Calls `body` with pointers to the operands (all non-empty: the callers return early on
     /// an empty batch).
-    private static func withPointers(leading: Matrix?, vectors: Matrix, gradient: Matrix?, output: inout Matrix,
-                                     _ body: (Operands) -> Void) {
+    private static func withPointers(
+        leading: Matrix?, vectors: Matrix, gradient: Matrix?, output: inout Matrix,
+        _ body: (Operands) -> Void
+    ) {
         func pointer(_ matrix: Matrix?, _ body: (UnsafePointer<Float>?) -> Void) {
             guard let matrix else { return body(nil) }
             matrix.withUnsafeBufferPointer { body($0.baseAddress) }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Batch normalisation over the samples of a batch, per feature (Ioffe and Szegedy, 2015), as
 /// PyTorch's `BatchNorm1d` computes it.
 ///
@@ -117,11 +118,13 @@ public final class BatchNorm: Layer {
             preconditionFailure("BatchNorm.backward needs a preceding forward(_:training: true)")
         }
         cachedInput = nil
-        precondition(outputGradient.rows == input.rows && outputGradient.columns == features,
-                     "BatchNorm.backward expects a \(input.rows)x\(features) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
-        Elementwise.batchNormGradientSums(input: input, mean: batchMean, inverseStandardDeviation: inverseStandardDeviation,
-                                          outputGradient: outputGradient, sumGradient: &sumGradient,
-                                          sumGradientNormalized: &sumGradientNormalized)
+        precondition(
+            outputGradient.rows == input.rows && outputGradient.columns == features,
+            "BatchNorm.backward expects a \(input.rows)x\(features) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
+        Elementwise.batchNormGradientSums(
+            input: input, mean: batchMean, inverseStandardDeviation: inverseStandardDeviation,
+            outputGradient: outputGradient, sumGradient: &sumGradient,
+            sumGradientNormalized: &sumGradientNormalized)
         if let gamma, let beta {
             for c in 0..<features {
                 gamma.gradient[0, c] += sumGradientNormalized[0, c]
@@ -135,10 +138,11 @@ public final class BatchNorm: Layer {
             sumGradient[0, c] *= inverseRows
             sumGradientNormalized[0, c] *= inverseRows
         }
-        Elementwise.batchNormInputGradient(input: input, outputGradient: outputGradient, mean: batchMean,
-                                           inverseStandardDeviation: inverseStandardDeviation, gain: scale,
-                                           meanGradient: sumGradient, meanGradientNormalized: sumGradientNormalized,
-                                           into: &inputGradient, threads: threads)
+        Elementwise.batchNormInputGradient(
+            input: input, outputGradient: outputGradient, mean: batchMean,
+            inverseStandardDeviation: inverseStandardDeviation, gain: scale,
+            meanGradient: sumGradient, meanGradientNormalized: sumGradientNormalized,
+            into: &inputGradient, threads: threads)
         return inputGradient
     }
 }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The cross network of DCN-v2 (Wang et al. 2021, "DCN V2: Improved Deep & Cross Network"), in
 /// its stacked form with full-rank matrices: `L` cross layers over width `D`,
 ///
@@ -69,8 +70,10 @@ public final class CrossNetwork: Layer {
         var weights: [DenseParameter] = []
         var biases: [DenseParameter] = []
         for l in 0..<layers {
-            weights.append(DenseParameter(name: "\(name).\(l).weight",
-                                          value: .uniform(rows: width, columns: width, limit: limit, random: &random)))
+            weights.append(
+                DenseParameter(
+                    name: "\(name).\(l).weight",
+                    value: .uniform(rows: width, columns: width, limit: limit, random: &random)))
             biases.append(DenseParameter(name: "\(name).\(l).bias", value: Matrix(rows: 1, columns: width)))
         }
         self.weights = weights
@@ -115,8 +118,9 @@ public final class CrossNetwork: Layer {
             preconditionFailure("CrossNetwork.backward needs a preceding forward(_:training: true)")
         }
         cachedInput = nil
-        precondition(outputGradient.rows == x0.rows && outputGradient.columns == width,
-                     "CrossNetwork.backward expects a \(x0.rows)x\(width) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
+        precondition(
+            outputGradient.rows == x0.rows && outputGradient.columns == width,
+            "CrossNetwork.backward expects a \(x0.rows)x\(width) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
         guard layerCount > 0 else { return outputGradient }
         let rows = x0.rows
         inputGradient.resize(rows: rows)
@@ -128,17 +132,19 @@ public final class CrossNetwork: Layer {
             if l > 0 {
                 // v = g ⊙ x_0, dL/dx_0 (+)= g ⊙ u_l, dL/dx_l = g (the residual) ...
                 passGradient.resize(rows: rows)
-                CrossKernels.backwardStep(gradient: gradient, x0: x0, product: products[l], accumulate: accumulate,
-                                          productGradient: &productGradient, x0Gradient: &inputGradient,
-                                          residualGradient: &passGradient, threads: threads)
+                CrossKernels.backwardStep(
+                    gradient: gradient, x0: x0, product: products[l], accumulate: accumulate,
+                    productGradient: &productGradient, x0Gradient: &inputGradient,
+                    residualGradient: &passGradient, threads: threads)
                 accumulateParameterGradients(layer: l, input: outputs[l - 1])
                 // ... + v W_l^T.
                 GEMM.multiply(productGradient, weights[l].value, transposeB: true, into: &passGradient, beta: 1, threads: threads)
                 swap(&passGradient, &layerGradient)
             } else {
                 // x_l is x_0 itself: its residual and product gradients go straight to dL/dx_0.
-                CrossKernels.firstLayerBackward(gradient: gradient, x0: x0, product: products[0], accumulate: accumulate,
-                                                productGradient: &productGradient, x0Gradient: &inputGradient, threads: threads)
+                CrossKernels.firstLayerBackward(
+                    gradient: gradient, x0: x0, product: products[0], accumulate: accumulate,
+                    productGradient: &productGradient, x0Gradient: &inputGradient, threads: threads)
                 accumulateParameterGradients(layer: 0, input: x0)
                 GEMM.multiply(productGradient, weights[0].value, transposeB: true, into: &inputGradient, beta: 1, threads: threads)
             }
@@ -149,11 +155,13 @@ public final class CrossNetwork: Layer {
     /// `dW_l += x_l^T v`, `db_l += column sums of v` (each only if its parameter requires it),
     /// with `v` in `productGradient`.
     private func accumulateParameterGradients(layer l: Int, input: Matrix) {
-        let weight = weights[l], bias = biases[l]
+        let weight = weights[l]
+        let bias = biases[l]
         switch (weight.requiresGradient, bias.requiresGradient) {
         case (true, true):
-            GEMM.multiply(input, transposeA: true, productGradient, into: &weight.gradient, beta: 1,
-                          addingColumnSumsOfBTo: &bias.gradient, threads: threads)
+            GEMM.multiply(
+                input, transposeA: true, productGradient, into: &weight.gradient, beta: 1,
+                addingColumnSumsOfBTo: &bias.gradient, threads: threads)
         case (true, false):
             GEMM.multiply(input, transposeA: true, productGradient, into: &weight.gradient, beta: 1, threads: threads)
         case (false, true):
@@ -181,7 +189,8 @@ private enum CrossKernels {
     static func combine(x0: Matrix, product: Matrix, residual: Matrix, into output: inout Matrix, threads: Int) {
         precondition(product.rows == x0.rows && residual.rows == x0.rows, "CrossNetwork: row counts differ")
         output.resize(rows: x0.rows)
-        let rows = x0.rows, columns = x0.columns
+        let rows = x0.rows
+        let columns = x0.columns
         x0.withUnsafeBufferPointer { a in
             product.withUnsafeBufferPointer { u in
                 residual.withUnsafeBufferPointer { x in
@@ -189,7 +198,7 @@ private enum CrossKernels {
                         guard let a = a.baseAddress, let u = u.baseAddress, let x = x.baseAddress, let y = y.baseAddress else { return }
                         let (pa, pu, px, py) = (Read(base: a), Read(base: u), Read(base: x), Write(base: y))
                         Elementwise.forEachRowRange(rows: rows, workPerRow: 3 * columns, threads: threads) { range in
-                            for i in range.lowerBound * columns ..< range.upperBound * columns {
+                            for i in range.lowerBound * columns..<range.upperBound * columns {
                                 py.base[i] = pa.base[i] * pu.base[i] + px.base[i]
                             }
                         }
@@ -202,14 +211,17 @@ private enum CrossKernels {
     /// One pass of a layer `l > 0`'s backward step, for `g = gradient`:
     /// `productGradient = g ⊙ x0`, `x0Gradient (+)= g ⊙ product` (added with `accumulate`, else
     /// written), `residualGradient = g`.
-    static func backwardStep(gradient: Matrix, x0: Matrix, product: Matrix, accumulate: Bool,
-                             productGradient: inout Matrix, x0Gradient: inout Matrix, residualGradient: inout Matrix,
-                             threads: Int) {
+    static func backwardStep(
+        gradient: Matrix, x0: Matrix, product: Matrix, accumulate: Bool,
+        productGradient: inout Matrix, x0Gradient: inout Matrix, residualGradient: inout Matrix,
+        threads: Int
+    ) {
         precondition(gradient.rows == x0.rows && product.rows == x0.rows, "CrossNetwork: row counts differ")
         productGradient.resize(rows: x0.rows)
         x0Gradient.resize(rows: x0.rows)
         residualGradient.resize(rows: x0.rows)
-        let rows = x0.rows, columns = x0.columns
+        let rows = x0.rows
+        let columns = x0.columns
         gradient.withUnsafeBufferPointer { g in
             x0.withUnsafeBufferPointer { a in
                 product.withUnsafeBufferPointer { u in
@@ -217,11 +229,12 @@ private enum CrossKernels {
                         x0Gradient.withUnsafeMutableBufferPointer { da in
                             residualGradient.withUnsafeMutableBufferPointer { dx in
                                 guard let g = g.baseAddress, let a = a.baseAddress, let u = u.baseAddress, let v = v.baseAddress,
-                                      let da = da.baseAddress, let dx = dx.baseAddress else { return }
+                                    let da = da.baseAddress, let dx = dx.baseAddress
+                                else { return }
                                 let (pg, pa, pu) = (Read(base: g), Read(base: a), Read(base: u))
                                 let (pv, pda, pdx) = (Write(base: v), Write(base: da), Write(base: dx))
                                 Elementwise.forEachRowRange(rows: rows, workPerRow: 6 * columns, threads: threads) { range in
-                                    let values = range.lowerBound * columns ..< range.upperBound * columns
+                                    let values = range.lowerBound * columns..<range.upperBound * columns
                                     if accumulate {
                                         for i in values {
                                             let gi = pg.base[i]
@@ -249,22 +262,26 @@ private enum CrossKernels {
     /// One pass of layer 0's backward step, whose input is `x0` itself, for `g = gradient`:
     /// `productGradient = g ⊙ x0`, `x0Gradient (+)= g ⊙ product + g` (the direct term and the
     /// residual; added with `accumulate`, else written).
-    static func firstLayerBackward(gradient: Matrix, x0: Matrix, product: Matrix, accumulate: Bool,
-                                   productGradient: inout Matrix, x0Gradient: inout Matrix, threads: Int) {
+    static func firstLayerBackward(
+        gradient: Matrix, x0: Matrix, product: Matrix, accumulate: Bool,
+        productGradient: inout Matrix, x0Gradient: inout Matrix, threads: Int
+    ) {
         precondition(gradient.rows == x0.rows && product.rows == x0.rows, "CrossNetwork: row counts differ")
         productGradient.resize(rows: x0.rows)
         x0Gradient.resize(rows: x0.rows)
-        let rows = x0.rows, columns = x0.columns
+        let rows = x0.rows
+        let columns = x0.columns
         gradient.withUnsafeBufferPointer { g in
             x0.withUnsafeBufferPointer { a in
                 product.withUnsafeBufferPointer { u in
                     productGradient.withUnsafeMutableBufferPointer { v in
                         x0Gradient.withUnsafeMutableBufferPointer { da in
                             guard let g = g.baseAddress, let a = a.baseAddress, let u = u.baseAddress, let v = v.baseAddress,
-                                  let da = da.baseAddress else { return }
+                                let da = da.baseAddress
+                            else { return }
                             let (pg, pa, pu, pv, pda) = (Read(base: g), Read(base: a), Read(base: u), Write(base: v), Write(base: da))
                             Elementwise.forEachRowRange(rows: rows, workPerRow: 5 * columns, threads: threads) { range in
-                                let values = range.lowerBound * columns ..< range.upperBound * columns
+                                let values = range.lowerBound * columns..<range.upperBound * columns
                                 if accumulate {
                                     for i in values {
                                         let gi = pg.base[i]

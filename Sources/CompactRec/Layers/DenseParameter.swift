@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A dense learnable tensor and its gradient: the unit optimizers update and checkpoints save.
 ///
 /// A reference type so a layer, its model and the optimizer all see the same weights without

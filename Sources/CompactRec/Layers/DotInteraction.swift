@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// DLRM's feature interaction (Naumov et al., 2019): the dot products between every pair of a
 /// row's field vectors.
 ///
@@ -39,8 +40,9 @@ public final class DotInteraction: Layer {
     /// The interaction of `fields` vectors of width `dimension` (at least one pair).
     public init(fields: Int, dimension: Int, includeSelf: Bool = false) {
         let pairs = includeSelf ? fields * (fields + 1) / 2 : fields * (fields - 1) / 2
-        precondition(fields > 0 && dimension > 0 && pairs > 0,
-                     "DotInteraction needs a pair: \(fields) fields of width \(dimension), includeSelf \(includeSelf)")
+        precondition(
+            fields > 0 && dimension > 0 && pairs > 0,
+            "DotInteraction needs a pair: \(fields) fields of width \(dimension), includeSelf \(includeSelf)")
         self.fields = fields
         self.dimension = dimension
         self.includeSelf = includeSelf
@@ -63,10 +65,12 @@ public final class DotInteraction: Layer {
 
     /// The pairwise dot products of each row, `batch x outputs`.
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.columns == fields * dimension,
-                     "DotInteraction expects \(fields) x \(dimension) = \(fields * dimension) columns, got \(input.columns)")
-        PairwiseDotKernel.forward(leading: nil, vectors: input, fields: fields, dimension: dimension, includeSelf: includeSelf,
-                                  into: &output, threads: threads)
+        precondition(
+            input.columns == fields * dimension,
+            "DotInteraction expects \(fields) x \(dimension) = \(fields * dimension) columns, got \(input.columns)")
+        PairwiseDotKernel.forward(
+            leading: nil, vectors: input, fields: fields, dimension: dimension, includeSelf: includeSelf,
+            into: &output, threads: threads)
         cachedInput = training ? input : nil
         return output
     }
@@ -77,11 +81,13 @@ public final class DotInteraction: Layer {
             preconditionFailure("DotInteraction.backward needs a preceding forward(_:training: true)")
         }
         cachedInput = nil
-        precondition(outputGradient.rows == input.rows && outputGradient.columns == outputs,
-                     "DotInteraction.backward expects a \(input.rows)x\(outputs) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
-        PairwiseDotKernel.backward(leading: nil, vectors: input, outputGradient: outputGradient, fields: fields,
-                                   dimension: dimension, includeSelf: includeSelf, leadingGradient: &denseGradient,
-                                   vectorGradient: &inputGradient, threads: threads)
+        precondition(
+            outputGradient.rows == input.rows && outputGradient.columns == outputs,
+            "DotInteraction.backward expects a \(input.rows)x\(outputs) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
+        PairwiseDotKernel.backward(
+            leading: nil, vectors: input, outputGradient: outputGradient, fields: fields,
+            dimension: dimension, includeSelf: includeSelf, leadingGradient: &denseGradient,
+            vectorGradient: &inputGradient, threads: threads)
         return inputGradient
     }
 
@@ -90,10 +96,13 @@ public final class DotInteraction: Layer {
     /// others; the same values as `forward` on the concatenated input, with the dense vector
     /// passed through in front.
     public func forward(dense: Matrix, vectors: Matrix, training: Bool) -> Matrix {
-        precondition(dense.columns == dimension && vectors.columns == (fields - 1) * dimension && dense.rows == vectors.rows,
-                     "DotInteraction expects \(dimension) dense and \((fields - 1) * dimension) vector columns, got \(dense.columns) and \(vectors.columns)")
-        PairwiseDotKernel.forward(leading: dense, vectors: vectors, fields: fields, dimension: dimension,
-                                  includeSelf: includeSelf, into: &concatenatedOutput, threads: threads)
+        precondition(
+            dense.columns == dimension && vectors.columns == (fields - 1) * dimension && dense.rows == vectors.rows,
+            "DotInteraction expects \(dimension) dense and \((fields - 1) * dimension) vector columns, got \(dense.columns) and \(vectors.columns)"
+        )
+        PairwiseDotKernel.forward(
+            leading: dense, vectors: vectors, fields: fields, dimension: dimension,
+            includeSelf: includeSelf, into: &concatenatedOutput, threads: threads)
         cachedInputs = training ? (dense, vectors) : nil
         return concatenatedOutput
     }
@@ -105,11 +114,14 @@ public final class DotInteraction: Layer {
             preconditionFailure("DotInteraction.backward(concatenatedGradient:) needs a preceding forward(dense:vectors:training: true)")
         }
         cachedInputs = nil
-        precondition(concatenatedGradient.rows == inputs.dense.rows && concatenatedGradient.columns == dimension + outputs,
-                     "DotInteraction.backward expects a \(inputs.dense.rows)x\(dimension + outputs) gradient, got \(concatenatedGradient.rows)x\(concatenatedGradient.columns)")
-        PairwiseDotKernel.backward(leading: inputs.dense, vectors: inputs.vectors, outputGradient: concatenatedGradient,
-                                   fields: fields, dimension: dimension, includeSelf: includeSelf,
-                                   leadingGradient: &denseGradient, vectorGradient: &vectorGradient, threads: threads)
+        precondition(
+            concatenatedGradient.rows == inputs.dense.rows && concatenatedGradient.columns == dimension + outputs,
+            "DotInteraction.backward expects a \(inputs.dense.rows)x\(dimension + outputs) gradient, got \(concatenatedGradient.rows)x\(concatenatedGradient.columns)"
+        )
+        PairwiseDotKernel.backward(
+            leading: inputs.dense, vectors: inputs.vectors, outputGradient: concatenatedGradient,
+            fields: fields, dimension: dimension, includeSelf: includeSelf,
+            leadingGradient: &denseGradient, vectorGradient: &vectorGradient, threads: threads)
         return (denseGradient, vectorGradient)
     }
 }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Inverted dropout (Srivastava et al., 2014): in training each value is zeroed with probability
 /// `rate` and the survivors are scaled by `1 / (1 - rate)`, so inference is the identity and needs
 /// no rescaling.

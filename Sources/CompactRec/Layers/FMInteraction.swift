@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The pairwise term of a factorization machine (Rendle, 2010) over per-field vectors: for a row
 /// of `fields` vectors `v_f` of width `dimension`, `sum_{f < g} <v_f, v_g>`, computed in
 /// `O(fields * dimension)` as `0.5 * sum_k ((sum_f v_fk)^2 - sum_f v_fk^2)`.
@@ -34,8 +35,9 @@ public final class FMInteraction: Layer {
 
     /// The pairwise term of each row, `batch x 1`.
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.columns == fields * dimension,
-                     "FMInteraction expects \(fields) x \(dimension) = \(fields * dimension) columns, got \(input.columns)")
+        precondition(
+            input.columns == fields * dimension,
+            "FMInteraction expects \(fields) x \(dimension) = \(fields * dimension) columns, got \(input.columns)")
         Elementwise.factorizationMachine(input, fields: fields, dimension: dimension, sums: &sums, output: &output, threads: threads)
         cachedInput = training ? input : nil
         return output
@@ -47,10 +49,12 @@ public final class FMInteraction: Layer {
             preconditionFailure("FMInteraction.backward needs a preceding forward(_:training: true)")
         }
         cachedInput = nil
-        precondition(outputGradient.rows == input.rows && outputGradient.columns == 1,
-                     "FMInteraction.backward expects a \(input.rows)x1 gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
-        Elementwise.factorizationMachineBackward(input, sums: sums, outputGradient: outputGradient, fields: fields,
-                                                 dimension: dimension, into: &inputGradient, threads: threads)
+        precondition(
+            outputGradient.rows == input.rows && outputGradient.columns == 1,
+            "FMInteraction.backward expects a \(input.rows)x1 gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
+        Elementwise.factorizationMachineBackward(
+            input, sums: sums, outputGradient: outputGradient, fields: fields,
+            dimension: dimension, into: &inputGradient, threads: threads)
         return inputGradient
     }
 }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A dense layer with a hand-written backward pass: the building block of the models' MLPs and
 /// interactions, and what `MLP` chains.
 ///

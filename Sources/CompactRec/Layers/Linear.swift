@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A fully connected layer, `Y = X W + b`: the dense layer of every MLP.
 ///
 /// `W` is stored `inputs x outputs`, so the forward pass is one GEMM without transposes and the
@@ -33,8 +34,9 @@ public final class Linear: Layer {
         self.inputs = inputs
         self.outputs = outputs
         let limit = (6 / Float(inputs + outputs)).squareRoot()
-        weight = DenseParameter(name: name + ".weight",
-                                value: .uniform(rows: inputs, columns: outputs, limit: limit, random: &random))
+        weight = DenseParameter(
+            name: name + ".weight",
+            value: .uniform(rows: inputs, columns: outputs, limit: limit, random: &random))
         self.bias = bias ? DenseParameter(name: name + ".bias", value: Matrix(rows: 1, columns: outputs)) : nil
         output = Matrix(rows: 0, columns: outputs)
         inputGradient = Matrix(rows: 0, columns: inputs)
@@ -59,8 +61,9 @@ public final class Linear: Layer {
         precondition(input.columns == inputs, "Linear expects \(inputs) input columns, got \(input.columns)")
         output.resize(rows: input.rows)
         // The bias (and the ReLU) are applied as GEMM writes each tile (no second pass over the output).
-        GEMM.multiply(input, weight.value, into: &output, adding: bias?.value, epilogue: applyingReLU ? .relu : .none,
-                      threads: threads)
+        GEMM.multiply(
+            input, weight.value, into: &output, adding: bias?.value, epilogue: applyingReLU ? .relu : .none,
+            threads: threads)
         cachedInput = training ? input : nil
         return output
     }
@@ -77,8 +80,9 @@ public final class Linear: Layer {
     public func backward(_ outputGradient: Matrix, maskingByPositiveInput: Bool) -> Matrix {
         let input = takeCachedInput(checking: outputGradient)
         inputGradient.resize(rows: input.rows)
-        GEMM.multiply(outputGradient, weight.value, transposeB: true, into: &inputGradient,
-                      epilogue: maskingByPositiveInput ? .positiveMask(input) : .none, threads: threads)
+        GEMM.multiply(
+            outputGradient, weight.value, transposeB: true, into: &inputGradient,
+            epilogue: maskingByPositiveInput ? .positiveMask(input) : .none, threads: threads)
         accumulateParameterGradients(input: input, outputGradient: outputGradient)
         return inputGradient
     }
@@ -97,8 +101,9 @@ public final class Linear: Layer {
             preconditionFailure("Linear.backward needs a preceding forward(_:training: true)")
         }
         cachedInput = nil
-        precondition(outputGradient.rows == input.rows && outputGradient.columns == outputs,
-                     "Linear.backward expects a \(input.rows)x\(outputs) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
+        precondition(
+            outputGradient.rows == input.rows && outputGradient.columns == outputs,
+            "Linear.backward expects a \(input.rows)x\(outputs) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
         return input
     }
 
@@ -107,8 +112,9 @@ public final class Linear: Layer {
         switch (weight.requiresGradient, bias?.requiresGradient ?? false) {
         case (true, true):
             if let bias {
-                GEMM.multiply(input, transposeA: true, outputGradient, into: &weight.gradient, beta: 1,
-                              addingColumnSumsOfBTo: &bias.gradient, threads: threads)
+                GEMM.multiply(
+                    input, transposeA: true, outputGradient, into: &weight.gradient, beta: 1,
+                    addingColumnSumsOfBTo: &bias.gradient, threads: threads)
             }
         case (true, false):
             GEMM.multiply(input, transposeA: true, outputGradient, into: &weight.gradient, beta: 1, threads: threads)

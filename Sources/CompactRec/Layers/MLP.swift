@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A multilayer perceptron: for each hidden width, `Linear -> [BatchNorm] -> ReLU -> [Dropout]`,
 /// then an optional final `Linear` to `outputs` with no activation (logits, or DLRM's bottom
 /// vector).
@@ -43,8 +44,10 @@ public final class MLP: Layer {
 
     /// An MLP from `inputs` through `hidden` widths to an optional linear `outputs`, with batch
     /// normalisation before each ReLU if `batchNorm`, and dropout of rate `dropout` after it.
-    public init(inputs: Int, hidden: [Int], outputs: Int? = nil, batchNorm: Bool = false, dropout: Float = 0,
-                name: String = "mlp", random: inout SeededRandom) {
+    public init(
+        inputs: Int, hidden: [Int], outputs: Int? = nil, batchNorm: Bool = false, dropout: Float = 0,
+        name: String = "mlp", random: inout SeededRandom
+    ) {
         precondition(inputs > 0, "MLP needs a positive input width")
         precondition(hidden.allSatisfy { $0 > 0 } && (outputs ?? 1) > 0, "MLP widths must be positive")
         precondition(dropout >= 0 && dropout < 1, "MLP dropout \(dropout) is not in [0, 1)")
@@ -99,9 +102,9 @@ public final class MLP: Layer {
         var activation = input
         for step in steps {
             switch step {
-            case let .linear(linear, appliesReLU, _):
+            case .linear(let linear, let appliesReLU, _):
                 activation = linear.forward(activation, training: training, applyingReLU: appliesReLU)
-            case let .layer(layer):
+            case .layer(let layer):
                 activation = layer.forward(activation, training: training)
             }
         }
@@ -121,7 +124,7 @@ public final class MLP: Layer {
     public func accumulateParameterGradients(_ outputGradient: Matrix) {
         var gradient = outputGradient
         for (index, step) in steps.enumerated().reversed() {
-            if index == 0, case let .linear(linear, _, _) = step {
+            if index == 0, case .linear(let linear, _, _) = step {
                 linear.accumulateParameterGradients(gradient)
             } else {
                 gradient = backward(step, gradient)
@@ -132,9 +135,9 @@ public final class MLP: Layer {
     /// One step's backward pass.
     private func backward(_ step: Step, _ gradient: Matrix) -> Matrix {
         switch step {
-        case let .linear(linear, _, inputIsReLUOutput):
+        case .linear(let linear, _, let inputIsReLUOutput):
             return linear.backward(gradient, maskingByPositiveInput: inputIsReLUOutput)
-        case let .layer(layer):
+        case .layer(let layer):
             return layer.backward(gradient)
         }
     }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The rectifier `max(x, 0)`, the hidden activation of the MLPs.
 ///
 /// Backward passes the gradient where the output is positive (exactly where the input was), so
@@ -29,8 +30,9 @@ public final class ReLU: Layer {
 
     /// The gradient where the last output was positive, 0 elsewhere.
     public func backward(_ outputGradient: Matrix) -> Matrix {
-        precondition(outputGradient.rows == output.rows && outputGradient.columns == output.columns,
-                     "ReLU.backward expects a \(output.rows)x\(output.columns) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
+        precondition(
+            outputGradient.rows == output.rows && outputGradient.columns == output.columns,
+            "ReLU.backward expects a \(output.rows)x\(output.columns) gradient, got \(outputGradient.rows)x\(outputGradient.columns)")
         Elementwise.reluBackward(output: output, outputGradient: outputGradient, into: &inputGradient, threads: threads)
         return inputGradient
     }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The training loss of every CTR model: the mean binary cross-entropy of a sigmoid over logits.
 ///
 /// Computed from logits in the numerically stable form

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Values that training changes but the optimizer does not: BatchNorm's running statistics and
 /// dropout's random generator. Checkpoints and best-weights snapshots carry them, so a resumed
 /// run continues bit for bit and a restored model infers exactly as it did when it was best.

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A click-through-rate model: embeddings (any `EmbeddingLayer`), an interaction, dense layers,
 /// and one logit per row. Forward and backward are written by hand for every model.
 public protocol CTRModel: AnyObject {

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// DCN-v2 (Wang et al. 2021, "DCN V2: Improved Deep & Cross Network"), stacked structure: the
 /// field embeddings concatenated with the dense values form `x_0` (width
 /// `D = embedding.outputWidth + dense fields`), a `CrossNetwork` of full-rank cross layers
@@ -29,8 +30,10 @@ public final class DCNv2: CTRModel {
     /// A DCN-v2 over `schema`'s fields with `embedding`, `crossLayers` cross layers and an MLP of
     /// `configuration.mlp` (with its batch normalisation and dropout) to one logit. Draws from
     /// `random` the cross layers' weights, then the MLP's.
-    public init(schema: Schema, embedding: any EmbeddingLayer, configuration: ModelConfiguration, crossLayers: Int,
-                random: inout SeededRandom) {
+    public init(
+        schema: Schema, embedding: any EmbeddingLayer, configuration: ModelConfiguration, crossLayers: Int,
+        random: inout SeededRandom
+    ) {
         precondition(crossLayers >= 0, "DCNv2 needs a non-negative number of cross layers, got \(crossLayers)")
         let embeddingWidth = embedding.outputWidth
         let denseCount = schema.dense.count
@@ -40,8 +43,9 @@ public final class DCNv2: CTRModel {
         self.embeddingWidth = embeddingWidth
         self.denseCount = denseCount
         cross = CrossNetwork(width: width, layers: crossLayers, name: "cross", random: &random)
-        mlp = MLP(inputs: width, hidden: configuration.mlp, outputs: 1, batchNorm: configuration.batchNorm,
-                  dropout: configuration.dropout, name: "mlp", random: &random)
+        mlp = MLP(
+            inputs: width, hidden: configuration.mlp, outputs: 1, batchNorm: configuration.batchNorm,
+            dropout: configuration.dropout, name: "mlp", random: &random)
         input = Matrix(rows: 0, columns: width)
         embeddingGradient = Matrix(rows: 0, columns: embeddingWidth)
     }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// DLRM (Naumov et al. 2019): a bottom MLP maps the dense values to a vector of width d, the
 /// pairwise dot products of that vector and the field embeddings form the interaction, and a
 /// top MLP reads the bottom vector with the dot products to give the logit.
@@ -22,15 +23,18 @@ public final class DLRM: CTRModel {
         self.embedding = embedding
         let d = embedding.outputDimensions.first ?? configuration.dimension
         let hasDense = !schema.dense.isEmpty
-        bottom = hasDense
-            ? MLP(inputs: schema.dense.count, hidden: configuration.bottomMLP + [d], outputs: nil,
-                  batchNorm: configuration.batchNorm, dropout: 0, name: "bottom_mlp", random: &random)
+        bottom =
+            hasDense
+            ? MLP(
+                inputs: schema.dense.count, hidden: configuration.bottomMLP + [d], outputs: nil,
+                batchNorm: configuration.batchNorm, dropout: 0, name: "bottom_mlp", random: &random)
             : nil
         let fields = embedding.outputDimensions.count + (hasDense ? 1 : 0)
         interaction = DotInteraction(fields: fields, dimension: d, includeSelf: false)
         let pairs = fields * (fields - 1) / 2
-        top = MLP(inputs: (hasDense ? d : 0) + pairs, hidden: configuration.topMLP, outputs: 1, batchNorm: configuration.batchNorm,
-                  dropout: configuration.dropout, name: "top_mlp", random: &random)
+        top = MLP(
+            inputs: (hasDense ? d : 0) + pairs, hidden: configuration.topMLP, outputs: 1, batchNorm: configuration.batchNorm,
+            dropout: configuration.dropout, name: "top_mlp", random: &random)
     }
 
     /// The embedding tables.

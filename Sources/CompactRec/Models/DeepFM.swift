@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// DeepFM (Guo et al. 2017): an FM and an MLP sharing the field embeddings; the MLP reads the
 /// embeddings concatenated with the dense values; the logit is the sum of both parts.
 public final class DeepFM: CTRModel {
@@ -12,14 +13,18 @@ public final class DeepFM: CTRModel {
     private var embeddingGradient = Matrix(rows: 0, columns: 0)
 
     /// A DeepFM with `embedding` over `schema`'s fields and an MLP of `configuration.mlp`.
-    public init(schema: Schema, cardinalities: [Int], embedding: any EmbeddingLayer, configuration: ModelConfiguration,
-                random: inout SeededRandom) {
+    public init(
+        schema: Schema, cardinalities: [Int], embedding: any EmbeddingLayer, configuration: ModelConfiguration,
+        random: inout SeededRandom
+    ) {
         precondition(Set(embedding.outputDimensions).count <= 1, "DeepFM needs equal field widths (add a projection)")
         self.embedding = embedding
-        linear = FirstOrderTerm(cardinalities: cardinalities, names: schema.vocabularyFields,
-                                categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
+        linear = FirstOrderTerm(
+            cardinalities: cardinalities, names: schema.vocabularyFields,
+            categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
         interaction = FMInteraction(fields: embedding.outputDimensions.count, dimension: embedding.outputDimensions.first ?? 0)
-        deep = DeepPart(embeddingWidth: embedding.outputWidth, denseCount: schema.dense.count, configuration: configuration, random: &random)
+        deep = DeepPart(
+            embeddingWidth: embedding.outputWidth, denseCount: schema.dense.count, configuration: configuration, random: &random)
         embeddingGradient = Matrix(rows: 0, columns: embedding.outputWidth)
     }
 

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The deep half of DeepFM and Wide & Deep: an MLP to one logit over the field vectors
 /// concatenated with the dense values.
 public final class DeepPart {
@@ -11,8 +12,9 @@ public final class DeepPart {
     /// A deep part over `embeddingWidth` embedding values and `denseCount` dense values.
     public init(embeddingWidth: Int, denseCount: Int, configuration: ModelConfiguration, random: inout SeededRandom) {
         let inputs = embeddingWidth + denseCount
-        mlp = MLP(inputs: inputs, hidden: configuration.mlp, outputs: 1, batchNorm: configuration.batchNorm,
-                  dropout: configuration.dropout, random: &random)
+        mlp = MLP(
+            inputs: inputs, hidden: configuration.mlp, outputs: 1, batchNorm: configuration.batchNorm,
+            dropout: configuration.dropout, random: &random)
         self.embeddingWidth = embeddingWidth
         input = Matrix(rows: 0, columns: inputs)
         embeddingGradient = Matrix(rows: 0, columns: embeddingWidth)

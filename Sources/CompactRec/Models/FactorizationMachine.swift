@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Factorization machine: first-order weights plus the pairwise interactions of the fields'
 /// embeddings, sum over field pairs of <v_f, v_g>.
 public final class FactorizationMachine: CTRModel {
@@ -13,8 +14,9 @@ public final class FactorizationMachine: CTRModel {
     public init(schema: Schema, cardinalities: [Int], embedding: any EmbeddingLayer, random: inout SeededRandom) {
         precondition(Set(embedding.outputDimensions).count <= 1, "FM needs equal field widths (add a projection)")
         self.embedding = embedding
-        linear = FirstOrderTerm(cardinalities: cardinalities, names: schema.vocabularyFields,
-                                categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
+        linear = FirstOrderTerm(
+            cardinalities: cardinalities, names: schema.vocabularyFields,
+            categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
         interaction = FMInteraction(fields: embedding.outputDimensions.count, dimension: embedding.outputDimensions.first ?? 0)
     }
 

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The linear part of LR, FM, Wide & Deep and DeepFM: a bias, one weight per category value
 /// (a width-1 embedding, sparse-updated) and one weight per dense field.
 public final class FirstOrderTerm {
@@ -13,9 +14,10 @@ public final class FirstOrderTerm {
 
     /// A first-order term for fields of `cardinalities` and `denseCount` dense values.
     public init(cardinalities: [Int], names: [String], categoricalCount: Int, denseCount: Int, random: inout SeededRandom) {
-        weights = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in 1 },
-                                categoricalCount: categoricalCount, names: names.map(ParameterPath.firstOrder),
-                                standardDeviation: 0, random: &random)
+        weights = FullEmbedding(
+            cardinalities: cardinalities, dimensions: cardinalities.map { _ in 1 },
+            categoricalCount: categoricalCount, names: names.map(ParameterPath.firstOrder),
+            standardDeviation: 0, random: &random)
         if denseCount > 0 {
             denseLinear = Linear(inputs: denseCount, outputs: 1, bias: true, name: "linear.dense", random: &random)
             bias = nil

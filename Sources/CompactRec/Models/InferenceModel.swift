@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A trained model in the form that is evaluated at the end of training, written to
 /// `best.weights` and exported: the embedding's inference form (MLET's table and map multiplied
 /// into one n x d table; AutoDim's narrow tables with their projections) and the model's other
@@ -27,10 +28,12 @@ public struct InferenceModel: Sendable {
         let embeddingTables = Set(embedding.tables.map(ObjectIdentifier.init))
         let embeddingParameters = Set(embedding.denseParameters.map(ObjectIdentifier.init))
         let tables = form.tables + model.sparseTables.filter { !embeddingTables.contains(ObjectIdentifier($0)) }
-        let dense = model.denseParameters.filter { !embeddingParameters.contains(ObjectIdentifier($0)) }.map { ($0.name, $0.value) }
+        let dense =
+            model.denseParameters.filter { !embeddingParameters.contains(ObjectIdentifier($0)) }.map { ($0.name, $0.value) }
             + zip(form.projectionNames, form.projections).map { ($0, $1) }
-        weights = ModelWeights(tables: tables.map { ($0.name, $0.rows, $0.dimension, $0.weights) }, dense: dense,
-                               states: model.trainingStates.map(\.stateWords))
+        weights = ModelWeights(
+            tables: tables.map { ($0.name, $0.rows, $0.dimension, $0.weights) }, dense: dense,
+            states: model.trainingStates.map(\.stateWords))
         var inference = configuration
         inference.embedding = form.inferenceMethod(dimension: configuration.dimension)
         self.configuration = inference

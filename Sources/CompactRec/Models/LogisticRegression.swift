@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Logistic regression: logit = bias + sum of one weight per category value + w . dense.
 public final class LogisticRegression: CTRModel {
     /// Unused by the logit but kept so every model has an embedding method to report on.
@@ -8,8 +9,9 @@ public final class LogisticRegression: CTRModel {
 
     /// LR over the fields of `schema` with `cardinalities` (schema order).
     public init(schema: Schema, cardinalities: [Int], random: inout SeededRandom) {
-        linear = FirstOrderTerm(cardinalities: cardinalities, names: schema.vocabularyFields,
-                                categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
+        linear = FirstOrderTerm(
+            cardinalities: cardinalities, names: schema.vocabularyFields,
+            categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
         embedding = linear.weights
     }
 

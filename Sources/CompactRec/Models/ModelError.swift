@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A model setting, by the name it has in an experiment file (`dim`, `inner_dims`, ...); the
 /// command-line option is the same name with dashes (`--dim`, `--inner-dims`).

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The path names of a model's parameters: what checkpoints, weights files, model files and
 /// exports key every tensor by, so that no file depends on the order a model lists them in.
 ///

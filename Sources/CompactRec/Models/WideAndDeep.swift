@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Wide & Deep (Cheng et al. 2016): a linear model on the raw features (wide) plus an MLP on
 /// the embeddings and dense values (deep); the logit is their sum. The deep part concatenates
 /// field vectors, so fields may have different widths.
@@ -11,12 +12,16 @@ public final class WideAndDeep: CTRModel {
     private var logits = Matrix(rows: 0, columns: 1)
 
     /// A Wide & Deep model with `embedding` and an MLP of `configuration.mlp`.
-    public init(schema: Schema, cardinalities: [Int], embedding: any EmbeddingLayer, configuration: ModelConfiguration,
-                random: inout SeededRandom) {
+    public init(
+        schema: Schema, cardinalities: [Int], embedding: any EmbeddingLayer, configuration: ModelConfiguration,
+        random: inout SeededRandom
+    ) {
         self.embedding = embedding
-        linear = FirstOrderTerm(cardinalities: cardinalities, names: schema.vocabularyFields,
-                                categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
-        deep = DeepPart(embeddingWidth: embedding.outputWidth, denseCount: schema.dense.count, configuration: configuration, random: &random)
+        linear = FirstOrderTerm(
+            cardinalities: cardinalities, names: schema.vocabularyFields,
+            categoricalCount: schema.categorical.count, denseCount: schema.dense.count, random: &random)
+        deep = DeepPart(
+            embeddingWidth: embedding.outputWidth, denseCount: schema.dense.count, configuration: configuration, random: &random)
     }
 
     /// Embedding tables and wide weights.

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The update rule for dense parameters (MLP weights, projections).
 public enum DenseUpdateRule: String, Sendable, Codable, CaseIterable {
     /// Adam (Kingma & Ba), the default for CTR models' dense layers.
@@ -24,8 +25,10 @@ public final class DenseOptimizer {
     var secondMoments: [[Float]]
 
     /// An optimizer for `parameters` (order fixed: state is kept per index).
-    public init(rule: DenseUpdateRule, parameters: [DenseParameter], learningRate: Float,
-                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    public init(
+        rule: DenseUpdateRule, parameters: [DenseParameter], learningRate: Float,
+        beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+    ) {
         self.rule = rule
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -41,7 +44,8 @@ public final class DenseOptimizer {
 
     /// Applies one step to every parameter (in the order given at init).
     public func apply(to parameters: [DenseParameter]) {
-        precondition(parameters.count == firstMoments.count, "DenseOptimizer: \(parameters.count) parameters, state for \(firstMoments.count)")
+        precondition(
+            parameters.count == firstMoments.count, "DenseOptimizer: \(parameters.count) parameters, state for \(firstMoments.count)")
         step += 1
         let adam = AdamStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, step: step)
         let lr = learningRate
@@ -61,14 +65,16 @@ public final class DenseOptimizer {
                     }
                 }
             case .adam:
-                precondition(firstMoments[p].count == count && secondMoments[p].count == count,
-                             "DenseOptimizer: \(parameter.name) does not match its moments")
+                precondition(
+                    firstMoments[p].count == count && secondMoments[p].count == count,
+                    "DenseOptimizer: \(parameter.name) does not match its moments")
                 parameter.value.withUnsafeMutableBufferPointer { w in
                     parameter.gradient.withUnsafeBufferPointer { g in
                         firstMoments[p].withUnsafeMutableBufferPointer { m in
                             secondMoments[p].withUnsafeMutableBufferPointer { v in
                                 guard let wp = w.baseAddress, let gp = g.baseAddress,
-                                      let mp = m.baseAddress, let vp = v.baseAddress else { return }
+                                    let mp = m.baseAddress, let vp = v.baseAddress
+                                else { return }
                                 let pointers = UncheckedSendable((wp, gp, mp, vp))
                                 // Chunks of 8-value groups, so the SIMD and scalar split of each
                                 // value is the same for any thread count.

@@ -1,5 +1,5 @@
-import CompactRecShims
 import CompactRecData
+import CompactRecShims
 
 /// The update rule for embedding tables. Every rule touches only the rows in a table's sparse
 /// gradient, so a step costs what the batch used, however large the table.
@@ -39,8 +39,10 @@ public final class SparseOptimizer {
     var secondState: [[Float]]
 
     /// An optimizer for `tables` (their order is fixed: state is kept per table index).
-    public init(rule: SparseUpdateRule, tables: [EmbeddingTable], learningRate: Float, l2: Float = 0,
-                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, initialAccumulator: Float = 0) {
+    public init(
+        rule: SparseUpdateRule, tables: [EmbeddingTable], learningRate: Float, l2: Float = 0,
+        beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, initialAccumulator: Float = 0
+    ) {
         self.rule = rule
         self.learningRate = learningRate
         self.l2 = l2
@@ -101,8 +103,9 @@ private struct SparseUpdate: Sendable {
         learningRate = optimizer.learningRate
         l2 = optimizer.l2
         epsilon = optimizer.epsilon
-        adam = AdamStep(learningRate: learningRate, beta1: optimizer.beta1, beta2: optimizer.beta2, epsilon: epsilon,
-                        step: optimizer.step, l2: l2)
+        adam = AdamStep(
+            learningRate: learningRate, beta1: optimizer.beta1, beta2: optimizer.beta2, epsilon: epsilon,
+            step: optimizer.step, l2: l2)
     }
 
     /// Rows ahead whose weights and state are prefetched: touched rows are scattered over
@@ -157,8 +160,10 @@ private struct SparseUpdate: Sendable {
     }
 
     @inline(__always)
-    private func rowwiseAdagrad(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ d: Int,
-                                accumulator: UnsafeMutablePointer<Float>) {
+    private func rowwiseAdagrad(
+        _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ d: Int,
+        accumulator: UnsafeMutablePointer<Float>
+    ) {
         var meanSquare: Float = 0
         for k in 0..<d {
             let gk = g[k] + l2 * w[k]

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
 import CompactRecData
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// A one-line progress bar on stderr: fraction done, throughput and ETA.
 ///
@@ -53,7 +54,8 @@ public final class ProgressBar: @unchecked Sendable {
             case .bytes: rateText = "\(ProgressBar.fixed(Double(done) / 1e6, 0)) MB, \(ProgressBar.fixed(rate / 1e6, 1)) MB/s"
             case .items(let name): rateText = "\(done) \(name), \(ProgressBar.fixed(rate, 0)) \(name)/s"
             }
-            let line = "\r\(label) [\(bar)] \(ProgressBar.fixed(fraction * 100, 1))% \(rateText), ETA \(ProgressBar.duration(eta))\(note.isEmpty ? "" : ", " + note)"
+            let line =
+                "\r\(label) [\(bar)] \(ProgressBar.fixed(fraction * 100, 1))% \(rateText), ETA \(ProgressBar.duration(eta))\(note.isEmpty ? "" : ", " + note)"
             printToStandardError(line + "\u{1B}[K")
         }
     }

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Errors reading a metrics log or writing a report. Each message names the file (and line) and
 /// says what to do.
@@ -198,7 +199,8 @@ struct MetricsLogLines {
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
         var ranges: [(number: Int, range: Range<Int>)] = []
-        var start = 0, number = 1
+        var start = 0
+        var number = 1
         for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "\n") {
             let line = bytes[start..<index]
             if line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") && $0 != UInt8(ascii: "\r") }) {
@@ -295,7 +297,8 @@ struct RunPage {
         let resumptions = run.resumptions
         if !resumptions.isEmpty {
             let places = resumptions.map { "step \(RunPage.grouped($0.step)) (\(RunPage.utc($0.time)))" }
-            body += "<li>Resumed from a checkpoint \(resumptions.count == 1 ? "once" : "\(resumptions.count) times"): at \(places.joined(separator: ", "))</li>\n"
+            body +=
+                "<li>Resumed from a checkpoint \(resumptions.count == 1 ? "once" : "\(resumptions.count) times"): at \(places.joined(separator: ", "))</li>\n"
         }
         if let last = run.last {
             let wall = ProgressBar.duration(max(0, last.time - first.time))
@@ -311,7 +314,8 @@ struct RunPage {
             body += "<p class=\"note\">The log holds \(run.runCount) runs; this report covers the last one.</p>\n"
         }
         if let line = skippedLastLine {
-            body += "<p class=\"note\">The log's last line (line \(line)) was incomplete, as after an interrupted write, and was skipped.</p>\n"
+            body +=
+                "<p class=\"note\">The log's last line (line \(line)) was incomplete, as after an interrupted write, and was skipped.</p>\n"
         }
     }
 
@@ -320,7 +324,8 @@ struct RunPage {
         body += "<h2>Results</h2>\n"
         guard let end = run.end else {
             let reached = run.last.map { " The figures below go up to step \(RunPage.grouped($0.step))." } ?? ""
-            body += "<p class=\"warning\">The run did not finish: the log has no end line (the run is still going, or was stopped or crashed).\(reached)</p>\n"
+            body +=
+                "<p class=\"warning\">The run did not finish: the log has no end line (the run is still going, or was stopped or crashed).\(reached)</p>\n"
             return
         }
         let rows: [(String, String)] = [
@@ -344,16 +349,23 @@ struct RunPage {
     mutating func charts(_ run: RunHistory) {
         let loss = run.trains.compactMap { record in record.loss.map { ChartPoint(x: Double(record.step), y: $0) } }
         body += "<h2>Training loss</h2>\n<figure>\n"
-        body += SVGChart(title: "Training loss", xLabel: "step", yLabel: "loss", series: [ChartSeries(name: "training loss", points: loss)]).render()
+        body += SVGChart(title: "Training loss", xLabel: "step", yLabel: "loss", series: [ChartSeries(name: "training loss", points: loss)])
+            .render()
         body += "</figure>\n"
         let auc = run.evaluations.compactMap { record in record.auc.map { ChartPoint(x: Double(record.step), y: $0) } }
         var markers: [ChartMarker] = []
         if let best = run.bestEvaluation, let value = run.evaluations[best].auc {
             let step = run.evaluations[best].step
-            markers.append(ChartMarker(point: ChartPoint(x: Double(step), y: value), label: "best \(ProgressBar.fixed(value, 4)) at step \(RunPage.grouped(step))"))
+            markers.append(
+                ChartMarker(
+                    point: ChartPoint(x: Double(step), y: value),
+                    label: "best \(ProgressBar.fixed(value, 4)) at step \(RunPage.grouped(step))"))
         }
         body += "<h2>Validation AUC</h2>\n<figure>\n"
-        body += SVGChart(title: "Validation AUC", xLabel: "step", yLabel: "AUC", series: [ChartSeries(name: "validation AUC", points: auc)], markers: markers).render()
+        body += SVGChart(
+            title: "Validation AUC", xLabel: "step", yLabel: "AUC", series: [ChartSeries(name: "validation AUC", points: auc)],
+            markers: markers
+        ).render()
         body += "</figure>\n"
     }
 
@@ -365,12 +377,14 @@ struct RunPage {
             return
         }
         let best = run.bestEvaluation
-        body += "<table class=\"evaluations\">\n<tr><th>Step</th><th>Epoch</th><th>Validation AUC</th><th>Logloss</th><th>Best so far</th></tr>\n"
+        body +=
+            "<table class=\"evaluations\">\n<tr><th>Step</th><th>Epoch</th><th>Validation AUC</th><th>Logloss</th><th>Best so far</th></tr>\n"
         for (index, record) in run.evaluations.enumerated() {
             let auc = record.auc.map { ProgressBar.fixed($0, 4) } ?? "—"
             let logloss = record.logloss.map { ProgressBar.fixed($0, 4) } ?? "—"
             let flag = record.best == true ? "yes" : ""
-            body += "<tr\(index == best ? " class=\"best\"" : "")><td>\(RunPage.grouped(record.step))</td><td>\(record.epoch)</td><td>\(auc)</td><td>\(logloss)</td><td>\(flag)</td></tr>\n"
+            body +=
+                "<tr\(index == best ? " class=\"best\"" : "")><td>\(RunPage.grouped(record.step))</td><td>\(record.epoch)</td><td>\(auc)</td><td>\(logloss)</td><td>\(flag)</td></tr>\n"
         }
         body += "</table>\n"
     }
@@ -423,7 +437,9 @@ struct RunPage {
     static func size(_ bytes: Int) -> String {
         let exact = "\(grouped(bytes)) bytes"
         let value = Double(bytes)
-        let kib = 1024.0, mib = kib * 1024, gib = mib * 1024
+        let kib = 1024.0
+        let mib = kib * 1024
+        let gib = mib * 1024
         if value >= gib { return "\(ProgressBar.fixed(value / gib, 2)) GiB (\(exact))" }
         if value >= mib { return "\(ProgressBar.fixed(value / mib, 1)) MiB (\(exact))" }
         if value >= kib { return "\(ProgressBar.fixed(value / kib, 1)) KiB (\(exact))" }

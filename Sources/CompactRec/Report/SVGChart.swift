@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
 import CompactRecData
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// One (x, y) point of a chart series.
 public struct ChartPoint: Sendable, Equatable {
@@ -73,8 +74,12 @@ public struct ChartAxisScale: Sendable, Equatable {
     /// side (by 1 around zero), so the line sits inside the axis instead of on a degenerate one.
     /// Non-finite bounds give the scale of 0...1.
     public init(covering low: Double, _ high: Double, targetIntervals: Int = 5) {
-        var lo = min(low, high), hi = max(low, high)
-        if !lo.isFinite || !hi.isFinite { lo = 0; hi = 1 }
+        var lo = min(low, high)
+        var hi = max(low, high)
+        if !lo.isFinite || !hi.isFinite {
+            lo = 0
+            hi = 1
+        }
         let intervals = Double(max(1, targetIntervals))
         if hi - lo <= max(abs(lo), abs(hi)) * 1e-9 {
             let center = lo / 2 + hi / 2
@@ -158,7 +163,8 @@ public enum ChartDownsampler {
             let start = 1 + bucket * interior / buckets
             let end = 1 + (bucket + 1) * interior / buckets
             guard start < end else { continue }
-            var lowest = start, highest = start
+            var lowest = start
+            var highest = start
             for index in start..<end {
                 if points[index].y < points[lowest].y { lowest = index }
                 if points[index].y > points[highest].y { highest = index }
@@ -329,12 +335,14 @@ public struct SVGChart: Sendable {
         let coordinates = points.map { "\(PlotMapping.text(plot.xPixel($0.x))),\(PlotMapping.text(plot.yPixel($0.y)))" }
         var svg = ""
         if points.count > 1 {
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-linejoin=\"round\" points=\"\(coordinates.joined(separator: " "))\"/>\n"
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" stroke-linejoin=\"round\" points=\"\(coordinates.joined(separator: " "))\"/>\n"
         }
         if points.count <= 40 {
             svg += "<g fill=\"\(color)\">\n"
             for point in points {
-                svg += "<circle cx=\"\(PlotMapping.text(plot.xPixel(point.x)))\" cy=\"\(PlotMapping.text(plot.yPixel(point.y)))\" r=\"2.5\"/>\n"
+                svg +=
+                    "<circle cx=\"\(PlotMapping.text(plot.xPixel(point.x)))\" cy=\"\(PlotMapping.text(plot.yPixel(point.y)))\" r=\"2.5\"/>\n"
             }
             svg += "</g>\n"
         }
@@ -343,7 +351,8 @@ public struct SVGChart: Sendable {
 
     /// A ringed dot with its label, placed left of the dot when it is in the right half.
     private func marker(_ marker: ChartMarker, plot: PlotMapping) -> String {
-        let x = plot.xPixel(marker.point.x), y = plot.yPixel(marker.point.y)
+        let x = plot.xPixel(marker.point.x)
+        let y = plot.yPixel(marker.point.y)
         let rightHalf = x > Double(plot.frame.left + plot.frame.plotWidth / 2)
         let labelX = PlotMapping.text(rightHalf ? x - 8 : x + 8)
         let labelY = PlotMapping.text(y < Double(plot.frame.top + 14) ? y + 14 : y - 6)

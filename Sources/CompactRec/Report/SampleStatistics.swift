@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Mean, spread and range of a few measurements of one quantity, such as a method's test AUC
 /// over training seeds: what a comparison reports when one run per method is too few to tell
 /// methods apart.

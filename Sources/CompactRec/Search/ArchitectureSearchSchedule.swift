@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// AutoDim's step, run by the ordinary `Trainer`: the supernet's weights on each training batch
 /// and its architecture weights alpha on a validation batch (DARTS's bi-level alternation, first
@@ -35,18 +36,23 @@ public final class ArchitectureSearchSchedule: TrainingSchedule {
     /// over `trainingOptions.epochs` epochs of `store`'s training rows, drawing validation
     /// batches of the same size in an order of their own. Throws when a part the search needs
     /// has no rows.
-    public init(trainingStep: TrainingStep, embedding: DimensionSearchEmbedding, store: ColumnStore,
-                trainingOptions: TrainingOptions, searchOptions: DimensionSearchOptions) throws(TrainingError) {
+    public init(
+        trainingStep: TrainingStep, embedding: DimensionSearchEmbedding, store: ColumnStore,
+        trainingOptions: TrainingOptions, searchOptions: DimensionSearchOptions
+    ) throws(TrainingError) {
         self.trainingStep = trainingStep
         self.embedding = embedding
         options = searchOptions
         let trainBatches = BatchLoader(store: store, part: .train, batchSize: trainingOptions.batchSize)
-        validationBatches = BatchLoader(store: store, part: .validation, batchSize: trainingOptions.batchSize,
-                                        shuffleSeed: trainingOptions.seed &+ 0x5EA4C)
+        validationBatches = BatchLoader(
+            store: store, part: .validation, batchSize: trainingOptions.batchSize,
+            shuffleSeed: trainingOptions.seed &+ 0x5EA4C)
         guard trainBatches.rowCount > 0 else { throw .cannotEvaluate(part: "train", reason: "the split has no rows to search on") }
         guard searchOptions.levels != .biLevel || validationBatches.rowCount > 0 else {
-            throw .cannotEvaluate(part: "validation", reason: "bi-level search trains alpha on validation rows and there are none; "
-                                  + "prepare with a validation split or use --one-level")
+            throw .cannotEvaluate(
+                part: "validation",
+                reason: "bi-level search trains alpha on validation rows and there are none; "
+                    + "prepare with a validation split or use --one-level")
         }
         validationBatch = Batch(schema: store.schema)
         snapshotEvery = max(1, max(1, trainingOptions.epochs) * trainBatches.batchesPerEpoch / 200)
@@ -61,18 +67,20 @@ public final class ArchitectureSearchSchedule: TrainingSchedule {
     /// and order say, and the weights step.
     public func step(on batch: Batch, at position: StepPosition) throws(TrainingError) -> Float {
         let biLevel = options.levels == .biLevel
-        embedding.temperature = options.temperatureSchedule.temperature(samplesSeen: position.samplesBefore,
-                                                                        plannedSamples: position.plannedSamples)
+        embedding.temperature = options.temperatureSchedule.temperature(
+            samplesSeen: position.samplesBefore,
+            plannedSamples: position.plannedSamples)
         let warmUpSamples = Int(options.warmUpFraction * Double(position.plannedSamples))
         let searchesArchitecture = position.samplesBefore >= warmUpSamples
         if biLevel && searchesArchitecture { nextValidationBatch() }
         let value: Float
         if biLevel && options.secondOrder && searchesArchitecture {
             // DARTS order: the architecture step at the current weights, then the weights.
-            _ = try SecondOrderArchitectureStep.run(model: trainingStep.model, embedding: embedding, loss: trainingStep.loss,
-                                                    trainBatch: batch, validationBatch: validationBatch,
-                                                    virtualStep: options.virtualStep ?? trainingStep.denseOptimizer.learningRate,
-                                                    step: position.step)
+            _ = try SecondOrderArchitectureStep.run(
+                model: trainingStep.model, embedding: embedding, loss: trainingStep.loss,
+                trainBatch: batch, validationBatch: validationBatch,
+                virtualStep: options.virtualStep ?? trainingStep.denseOptimizer.learningRate,
+                step: position.step)
             updateArchitecture()
             embedding.accumulatesArchitectureGradient = false
             value = try trainingStep.run(on: batch, step: position.step)
@@ -133,8 +141,10 @@ public final class ArchitectureSearchSchedule: TrainingSchedule {
 
     /// The state as JSON.
     public func checkpointState() throws(TrainingError) -> String? {
-        try jsonText(State(search: embedding.searchState, temperatureBits: embedding.temperature.bitPattern, validationEpoch: validationEpoch,
-                           validationBatchesDone: validationBatchesDone, history: history))
+        try jsonText(
+            State(
+                search: embedding.searchState, temperatureBits: embedding.temperature.bitPattern, validationEpoch: validationEpoch,
+                validationBatchesDone: validationBatchesDone, history: history))
     }
 
     /// Restores a search's state; refuses a training run's checkpoint or one of another supernet.

@@ -1,5 +1,5 @@
-import Foundation
 import CompactRecData
+import Foundation
 
 /// The per-field dimension rules that AutoDim's paper compares against, besides a uniform width
 /// (FDE) and its own one-level variant (AD-s).
@@ -16,7 +16,8 @@ public enum DimensionBaselines {
             zip(cardinalities, widths).reduce(0) { $0 + $1.0 * $1.1 + ($1.1 == width ? 0 : $1.1 * width) }
         }
         // The cost grows with the scale: bisect for the largest scale within the budget.
-        var low = 0.0, high = 1.0
+        var low = 0.0
+        var high = 1.0
         while cost(widths(scale: high)) <= budget && widths(scale: high).contains(where: { $0 < width }) { high *= 2 }
         for _ in 0..<60 {
             let middle = (low + high) / 2

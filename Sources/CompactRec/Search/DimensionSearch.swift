@@ -1,5 +1,5 @@
-import Foundation
 import CompactRecData
+import Foundation
 
 /// Settings of AutoDim's search stage.
 public struct DimensionSearchOptions: Sendable, Codable, Equatable {
@@ -107,8 +107,10 @@ public final class DimensionSearch {
     private let trainingStep: TrainingStep
 
     /// A search for a `configuration.kind` model (its `dimension` becomes the largest candidate).
-    public init(configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions,
-                searchOptions: DimensionSearchOptions) throws(DataError) {
+    public init(
+        configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions,
+        searchOptions: DimensionSearchOptions
+    ) throws(DataError) {
         guard !searchOptions.candidates.isEmpty, searchOptions.candidates.allSatisfy({ $0 >= 1 }) else {
             throw .invalidOption("--candidates must be positive widths, e.g. 2,8,16,24,32")
         }
@@ -144,10 +146,13 @@ public final class DimensionSearch {
     /// `progress` is called after every step; `shouldStop` as `Trainer.fit` polls it. The
     /// supernet is evaluated on validation after each epoch (no early stopping: the search runs
     /// all its epochs).
-    public func run(run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
-                    shouldStop: () -> Bool = { false }) throws(TrainingError) -> DimensionSearchResult {
-        let schedule = try ArchitectureSearchSchedule(trainingStep: trainingStep, embedding: embedding, store: store,
-                                                      trainingOptions: options, searchOptions: searchOptions)
+    public func run(
+        run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
+        shouldStop: () -> Bool = { false }
+    ) throws(TrainingError) -> DimensionSearchResult {
+        let schedule = try ArchitectureSearchSchedule(
+            trainingStep: trainingStep, embedding: embedding, store: store,
+            trainingOptions: options, searchOptions: searchOptions)
         var trainingOptions = options
         trainingOptions.patience = nil
         let trainer = Trainer(model: model, configuration: configuration, store: store, options: trainingOptions, schedule: schedule)
@@ -163,11 +168,12 @@ public final class DimensionSearch {
             validation = try Evaluation.measure(model, on: store, part: .validation, batchSize: options.batchSize)
         }
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
-        return DimensionSearchResult(fields: store.schema.vocabularyFields, cardinalities: cardinalities,
-                                     candidates: embedding.candidates, widths: embedding.chosenWidths,
-                                     alpha: (0..<cardinalities.count).map { f in embedding.candidates.indices.map { embedding.architecture.value[f, $0] } },
-                                     history: history, steps: report.steps, samplesPerSecond: report.samplesPerSecond,
-                                     secondsPerEpoch: trainer.cursor.trainingSeconds / Double(max(1, options.epochs)),
-                                     validation: validation, options: searchOptions)
+        return DimensionSearchResult(
+            fields: store.schema.vocabularyFields, cardinalities: cardinalities,
+            candidates: embedding.candidates, widths: embedding.chosenWidths,
+            alpha: (0..<cardinalities.count).map { f in embedding.candidates.indices.map { embedding.architecture.value[f, $0] } },
+            history: history, steps: report.steps, samplesPerSecond: report.samplesPerSecond,
+            secondsPerEpoch: trainer.cursor.trainingSeconds / Double(max(1, options.epochs)),
+            validation: validation, options: searchOptions)
     }
 }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// AutoDim's search-stage embedding (Zhao et al., "AutoDim: Field-aware Embedding Dimension
 /// Search in Recommender Systems", WWW 2021): every field offers candidate widths, and a learned
 /// distribution over them (the architecture weights `alpha`, one row per field) mixes them.
@@ -68,8 +69,10 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         public init(from decoder: any Decoder) throws {
             let text = try decoder.singleValueContainer().decode(String.self)
             guard let scale = MixedScale(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                        debugDescription: "mixed scale must be unit, learned or a positive number, not \(text)"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: decoder.codingPath,
+                        debugDescription: "mixed scale must be unit, learned or a positive number, not \(text)"))
             }
             self = scale
         }
@@ -133,8 +136,10 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
     /// The supernet for fields of `cardinalities` (schema order; `categoricalCount`
     /// single-valued, the rest multi-valued) named `names`, over `candidates`, feeding the
     /// model mixed vectors of `mixedScale`.
-    public init(cardinalities: [Int], candidates: [Int], tables: CandidateTables = .shared, unification: Unification = .linear,
-                mixedScale: MixedScale = .unit, categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom) {
+    public init(
+        cardinalities: [Int], candidates: [Int], tables: CandidateTables = .shared, unification: Unification = .linear,
+        mixedScale: MixedScale = .unit, categoricalCount: Int, names: [String], seed: UInt64, random: inout SeededRandom
+    ) {
         let sorted = Array(Set(candidates)).sorted()
         precondition(!sorted.isEmpty && sorted.allSatisfy { $0 >= 1 }, "DimensionSearchEmbedding: candidates must be positive")
         let width = sorted.last ?? 1
@@ -143,12 +148,16 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
         candidateTables = tables
         switch tables {
         case .shared:
-            rows = [FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in width },
-                                  categoricalCount: categoricalCount, names: names, random: &random)]
+            rows = [
+                FullEmbedding(
+                    cardinalities: cardinalities, dimensions: cardinalities.map { _ in width },
+                    categoricalCount: categoricalCount, names: names, random: &random)
+            ]
         case .separate:
             rows = sorted.map { d in
-                FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in d }, categoricalCount: categoricalCount,
-                              names: names.map { "\($0).candidate\(d)" }, random: &random)
+                FullEmbedding(
+                    cardinalities: cardinalities, dimensions: cardinalities.map { _ in d }, categoricalCount: categoricalCount,
+                    names: names.map { "\($0).candidate\(d)" }, random: &random)
             }
         }
         fields = names.map {
@@ -221,8 +230,9 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
 
     /// The mixing weights without noise, `softmax(alpha_f / temperature)`.
     private func deterministicSample(field f: Int) -> GumbelSoftmax {
-        GumbelSoftmax(alpha: (0..<candidates.count).map { architecture.value[f, $0] }, temperature: temperature,
-                      noise: candidates.map { _ in 0 })
+        GumbelSoftmax(
+            alpha: (0..<candidates.count).map { architecture.value[f, $0] }, temperature: temperature,
+            noise: candidates.map { _ in 0 })
     }
 
     /// Mixed vectors of every field, side by side (batch x fields * D).
@@ -267,9 +277,10 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
             mixedGradient.resize(rows: batch.size)
             for f in fields.indices {
                 let accumulates = mixedScale == .learned && mixedScales[f].requiresGradient
-                ColumnAffine.backward(outputGradient, at: f * width, source: fields[f].mixed, scale: mixedScales[f].value,
-                                      inputGradient: &mixedGradient, scaleGradient: &mixedScales[f].gradient,
-                                      shiftGradient: &mixedShifts[f].gradient, accumulatesParameters: accumulates)
+                ColumnAffine.backward(
+                    outputGradient, at: f * width, source: fields[f].mixed, scale: mixedScales[f].value,
+                    inputGradient: &mixedGradient, scaleGradient: &mixedScales[f].gradient,
+                    shiftGradient: &mixedShifts[f].gradient, accumulatesParameters: accumulates)
             }
             outputGradient = mixedGradient
         }
@@ -286,8 +297,9 @@ public final class DimensionSearchEmbedding: EmbeddingLayer {
                 CandidateMixing.copyColumns(of: field.inputGradient, from: 0, count: width, to: &rowGradients[0], at: f * width)
             } else if weights {
                 for (m, d) in candidates.enumerated() {
-                    CandidateMixing.copyColumns(of: field.inputGradient, from: field.inputOffsets[m], count: d,
-                                                to: &rowGradients[m], at: f * d)
+                    CandidateMixing.copyColumns(
+                        of: field.inputGradient, from: field.inputOffsets[m], count: d,
+                        to: &rowGradients[m], at: f * d)
                 }
             }
             if accumulatesArchitectureGradient {
@@ -316,15 +328,16 @@ extension DimensionSearchEmbedding {
 
     /// The current search state.
     public var searchState: SearchState {
-        SearchState(alphaBits: architecture.value.storage.map(\.bitPattern), generator: random.state,
-                    runningStatistics: fields.map(\.runningStatisticsWords))
+        SearchState(
+            alphaBits: architecture.value.storage.map(\.bitPattern), generator: random.state,
+            runningStatistics: fields.map(\.runningStatisticsWords))
     }
 
     /// Restores `state`; false (changing nothing) if it does not fit this supernet.
     public func restore(_ state: SearchState) -> Bool {
         guard state.alphaBits.count == architecture.value.count, state.runningStatistics.count == fields.count,
-              let generator = SeededRandom(state: state.generator),
-              zip(fields, state.runningStatistics).allSatisfy({ $0.runningStatisticsWords.count == $1.count })
+            let generator = SeededRandom(state: state.generator),
+            zip(fields, state.runningStatistics).allSatisfy({ $0.runningStatisticsWords.count == $1.count })
         else { return false }
         for (field, words) in zip(fields, state.runningStatistics) { _ = field.restoreRunningStatistics(words) }
         let columns = architecture.value.columns
@@ -339,23 +352,28 @@ extension DimensionSearchOptions: EmbeddingMethodDefinition {
     /// the largest candidate (what every candidate is unified to).
     public func validate(in context: EmbeddingContext) throws(ModelError) {
         guard context.model != .lr else {
-            throw .invalidSetting(.embedding, reason: "logistic regression has no embeddings to search; "
-                                  + "use the fm, wd, deepfm, dlrm or dcnv2 model")
+            throw .invalidSetting(
+                .embedding,
+                reason: "logistic regression has no embeddings to search; "
+                    + "use the fm, wd, deepfm, dlrm or dcnv2 model")
         }
         guard !candidates.isEmpty, candidates.allSatisfy({ $0 >= 1 }) else {
             throw .invalidSetting(.candidates, reason: "must be positive widths, e.g. 2,8,16,24,32")
         }
         guard candidates.max() == context.dimension else {
-            throw .invalidSetting(.dim, reason: "is \(context.dimension); a search supernet's width is its largest candidate "
-                                  + "(\(candidates.max() ?? 0))")
+            throw .invalidSetting(
+                .dim,
+                reason: "is \(context.dimension); a search supernet's width is its largest candidate "
+                    + "(\(candidates.max() ?? 0))")
         }
     }
 
     /// The supernet: every candidate per field, mixed by architecture weights.
     public func makeLayer(in context: EmbeddingContext, random: inout SeededRandom) -> any EmbeddingLayer {
-        DimensionSearchEmbedding(cardinalities: context.cardinalities, candidates: candidates, tables: candidateTables,
-                                 unification: unification, mixedScale: mixedScale, categoricalCount: context.categoricalCount,
-                                 names: context.tableNames, seed: context.seed, random: &random)
+        DimensionSearchEmbedding(
+            cardinalities: context.cardinalities, candidates: candidates, tables: candidateTables,
+            unification: unification, mixedScale: mixedScale, categoricalCount: context.categoricalCount,
+            names: context.tableNames, seed: context.seed, random: &random)
     }
 
     /// The supernet's fields all have the largest candidate's width.

@@ -1,5 +1,5 @@
-import Foundation
 import CompactRecData
+import Foundation
 
 /// AutoDim's mixing weights over one field's candidate dimensions: a differentiable sample from
 /// the categorical distribution `softmax(alpha)` (Jang et al., 2017).

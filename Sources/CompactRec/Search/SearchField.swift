@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// One field's candidates in AutoDim's search supernet: per candidate `m`, the unifying map
 /// `T_m(e) = e W_m + b_m` (learned, or zero padding) and a BatchNorm without scale and shift, and
 /// the field's mixed vector `sum_m p_m BN_m(T_m(e_m))`.
@@ -88,11 +89,16 @@ final class SearchField {
         let inputWidth = separateInputs ? candidates.reduce(0, +) : width
         self.inputWidth = inputWidth
         // Xavier-uniform, as `Linear` draws a map.
-        weights = linear ? candidates.map { d in
-            DenseParameter(name: "\(name).candidate\(d).transform.weight",
-                           value: .uniform(rows: d, columns: width, limit: (6 / Float(d + width)).squareRoot(), random: &random))
-        } : []
-        biases = linear ? candidates.map { DenseParameter(name: "\(name).candidate\($0).transform.bias", value: Matrix(rows: 1, columns: width)) } : []
+        weights =
+            linear
+            ? candidates.map { d in
+                DenseParameter(
+                    name: "\(name).candidate\(d).transform.weight",
+                    value: .uniform(rows: d, columns: width, limit: (6 / Float(d + width)).squareRoot(), random: &random))
+            } : []
+        biases =
+            linear
+            ? candidates.map { DenseParameter(name: "\(name).candidate\($0).transform.bias", value: Matrix(rows: 1, columns: width)) } : []
         maps = Matrix(rows: inputWidth, columns: columns)
         if !linear {
             for (m, d) in candidates.enumerated() {
@@ -131,8 +137,9 @@ final class SearchField {
     /// `offsets[0] ..< offsets[0] + K` (a shared table); otherwise candidate `m`'s values are
     /// columns `offsets[m] ..< offsets[m] + d_m` of `sources[m]`.
     func forward(sources: [Matrix], offsets: [Int], training: Bool) {
-        precondition(sources.count == offsets.count && (sources.count == 1 || sources.count == candidates.count),
-                     "SearchField.forward: one source, or one per candidate")
+        precondition(
+            sources.count == offsets.count && (sources.count == 1 || sources.count == candidates.count),
+            "SearchField.forward: one source, or one per candidate")
         guard let rows = sources.first?.rows else { return }
         input.resize(rows: rows)
         if sources.count == 1 {
@@ -192,7 +199,8 @@ final class SearchField {
         precondition(pendingBackward, "SearchField.backward needs a preceding forward(training: true)")
         pendingBackward = false
         let rows = input.rows
-        precondition(outputGradient.rows == rows, "SearchField.backward: the gradient has \(outputGradient.rows) rows, the forward had \(rows)")
+        precondition(
+            outputGradient.rows == rows, "SearchField.backward: the gradient has \(outputGradient.rows) rows, the forward had \(rows)")
         centeredGradient.resize(rows: rows)
         CandidateMixing.copyColumns(of: outputGradient, from: offset, count: width, to: &centeredGradient, at: 0)
         CandidateMixing.centerColumns(&centeredGradient, means: &gradientMean)
@@ -224,23 +232,27 @@ final class SearchField {
         guard weights.contains(where: \.requiresGradient) else { return }
         // dW = G spread over the blocks times p S, minus B C W times p a S^2.
         for c in 0..<maps.columns { otherCoefficients[0, c] *= -batch }
-        CandidateMixing.combine(inputTimesGradient, coefficients: columnCoefficients, covarianceTimesMaps,
-                                coefficients: otherCoefficients, width: width, into: &mapGradient)
+        CandidateMixing.combine(
+            inputTimesGradient, coefficients: columnCoefficients, covarianceTimesMaps,
+            coefficients: otherCoefficients, width: width, into: &mapGradient)
         for (m, weight) in weights.enumerated() where weight.requiresGradient {
-            CandidateMixing.copyBlock(of: mapGradient, rows: inputOffsets[m]..<(inputOffsets[m] + candidates[m]),
-                                      columns: (m * width)..<((m + 1) * width), to: &weight.gradient, row: 0, column: 0, accumulate: true)
+            CandidateMixing.copyBlock(
+                of: mapGradient, rows: inputOffsets[m]..<(inputOffsets[m] + candidates[m]),
+                columns: (m * width)..<((m + 1) * width), to: &weight.gradient, row: 0, column: 0, accumulate: true)
         }
     }
 
     /// Copies each candidate's map into its block of `maps` and its bias into `mapBiases`.
     private func loadMaps() {
         for (m, weight) in weights.enumerated() {
-            CandidateMixing.copyBlock(of: weight.value, rows: 0..<candidates[m], columns: 0..<width, to: &maps,
-                                      row: inputOffsets[m], column: m * width, accumulate: false)
+            CandidateMixing.copyBlock(
+                of: weight.value, rows: 0..<candidates[m], columns: 0..<width, to: &maps,
+                row: inputOffsets[m], column: m * width, accumulate: false)
         }
         for (m, bias) in biases.enumerated() {
-            CandidateMixing.copyBlock(of: bias.value, rows: 0..<1, columns: 0..<width, to: &mapBiases, row: 0, column: m * width,
-                                      accumulate: false)
+            CandidateMixing.copyBlock(
+                of: bias.value, rows: 0..<1, columns: 0..<width, to: &mapBiases, row: 0, column: m * width,
+                accumulate: false)
         }
     }
 }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// DARTS's second-order approximation of the architecture gradient (Liu et al., 2019), for
 /// AutoDim's bi-level search:
 ///
@@ -12,8 +13,10 @@ import CompactRecData
 enum SecondOrderArchitectureStep {
     /// Sets `embedding.architecture.gradient` to the approximation for one training and one
     /// validation batch; returns the training loss at `W`.
-    static func run(model: any CTRModel, embedding: DimensionSearchEmbedding, loss: SigmoidCrossEntropy,
-                    trainBatch: Batch, validationBatch: Batch, virtualStep xi: Float, step: Int) throws(TrainingError) -> Float {
+    static func run(
+        model: any CTRModel, embedding: DimensionSearchEmbedding, loss: SigmoidCrossEntropy,
+        trainBatch: Batch, validationBatch: Batch, virtualStep xi: Float, step: Int
+    ) throws(TrainingError) -> Float {
         let reusedNoise = embedding.reusesNoise
         defer {
             embedding.reusesNoise = reusedNoise

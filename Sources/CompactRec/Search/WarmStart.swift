@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// AutoDim's `--warm-start`: a retrained model (per-field widths from the search) starts from
 /// the search's weights instead of a fresh initialisation.
 ///

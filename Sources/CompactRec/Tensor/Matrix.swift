@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A row-major Float32 matrix: the storage of activations, gradients and dense weights.
 ///
 /// Layers keep their matrices across batches and call `resize(rows:)` for a batch of a different
@@ -21,7 +22,9 @@ public struct Matrix: Sendable, Equatable {
 
     /// A matrix holding `values` (row-major, exactly rows x columns of them).
     public init(rows: Int, columns: Int, values: [Float]) {
-        precondition(values.count == rows * columns, "Matrix(rows: \(rows), columns: \(columns)) needs \(rows * columns) values, got \(values.count)")
+        precondition(
+            values.count == rows * columns, "Matrix(rows: \(rows), columns: \(columns)) needs \(rows * columns) values, got \(values.count)"
+        )
         self.rows = rows
         self.columns = columns
         storage = values
@@ -29,14 +32,16 @@ public struct Matrix: Sendable, Equatable {
 
     /// A matrix of independent N(0, standard deviation^2) values.
     public static func gaussian(rows: Int, columns: Int, standardDeviation: Float, random: inout SeededRandom) -> Matrix {
-        Matrix(rows: rows, columns: columns,
-               values: (0..<rows * columns).map { _ in Float(random.nextGaussian()) * standardDeviation })
+        Matrix(
+            rows: rows, columns: columns,
+            values: (0..<rows * columns).map { _ in Float(random.nextGaussian()) * standardDeviation })
     }
 
     /// A matrix of independent uniform values in [-limit, limit].
     public static func uniform(rows: Int, columns: Int, limit: Float, random: inout SeededRandom) -> Matrix {
-        Matrix(rows: rows, columns: columns,
-               values: (0..<rows * columns).map { _ in (random.nextUnitFloat() * 2 - 1) * limit })
+        Matrix(
+            rows: rows, columns: columns,
+            values: (0..<rows * columns).map { _ in (random.nextUnitFloat() * 2 - 1) * limit })
     }
 
     /// Number of values (`rows * columns`).

@@ -1,4 +1,5 @@
 import CompactRecData
+
 extension Matrix {
     /// Copies `source` into columns `offset ..< offset + source.columns` of this matrix (same
     /// rows): how models concatenate embeddings, dense features and interaction outputs.

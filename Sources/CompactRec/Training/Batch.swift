@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A training or evaluation batch: rows of a prepared dataset gathered into contiguous arrays.
 ///
 /// One `Batch` is reused for every batch of a run (`BatchLoader.next(into:)` resizes it in
@@ -28,10 +29,13 @@ public struct Batch: Sendable {
     }
 
     /// A batch from explicit values (tests, and prediction on rows parsed at serving time).
-    public init(labels: [Float], dense: Matrix, ids: [UInt32], categoricalCount: Int,
-                multiValuedOffsets: [[Int]] = [], multiValuedIDs: [[UInt32]] = []) {
-        precondition(dense.rows == labels.count && ids.count == labels.count * categoricalCount,
-                     "Batch: labels, dense rows and ids disagree on the batch size")
+    public init(
+        labels: [Float], dense: Matrix, ids: [UInt32], categoricalCount: Int,
+        multiValuedOffsets: [[Int]] = [], multiValuedIDs: [[UInt32]] = []
+    ) {
+        precondition(
+            dense.rows == labels.count && ids.count == labels.count * categoricalCount,
+            "Batch: labels, dense rows and ids disagree on the batch size")
         size = labels.count
         self.labels = labels
         self.dense = dense

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A training run's whole state at one step: configuration, cursor, weights and both
 /// optimizers' state. Written atomically at every evaluation (and on interruption) to
@@ -73,8 +74,9 @@ public struct Checkpoint: Sendable {
             let weights = try ModelWeights.decode(from: &reader, named: fileVersion >= namedVersion)
             let sparse = try OptimizerState.decode(from: &reader)
             let dense = try OptimizerState.decode(from: &reader)
-            return Checkpoint(configuration: header.configuration, cursor: header.cursor, weights: weights,
-                              sparseState: sparse, denseState: dense, scheduleState: header.scheduleState)
+            return Checkpoint(
+                configuration: header.configuration, cursor: header.cursor, weights: weights,
+                sparseState: sparse, denseState: dense, scheduleState: header.scheduleState)
         } catch {
             throw .badCheckpoint(path: path, reason: error.reason)
         }
@@ -146,8 +148,10 @@ extension DenseOptimizer {
 enum StateFileHeader {
     /// A reader positioned after the magic and version, once the checksum has been verified,
     /// and the file's version.
-    static func open(_ bytes: [UInt8], path: String, magic: [UInt8], version: UInt32,
-                     kind: String) throws(DataError) -> (reader: ByteReader, version: UInt32) {
+    static func open(
+        _ bytes: [UInt8], path: String, magic: [UInt8], version: UInt32,
+        kind: String
+    ) throws(DataError) -> (reader: ByteReader, version: UInt32) {
         var reader = ByteReader(bytes: bytes, path: path)
         guard bytes.count >= magic.count + 4, Array(try reader.bytes(magic.count)) == magic else {
             throw reader.corrupt("not a CompactRec \(kind) file (its first bytes are not \(String(decoding: magic, as: UTF8.self)))")

@@ -1,10 +1,11 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-import Yams
 import CompactRecData
+import Yams
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A YAML (or JSON) experiment file for `compactrec train --config`: the same settings as the
 /// command-line options, in snake_case, all optional. Options given on the command line win.
@@ -79,10 +80,19 @@ public struct ExperimentFile: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, embedding, dim, dims, mlp, dropout, epochs, lr, l2, optimizer, seed, threads, patience
-        case bottomMLP = "bottom_mlp", topMLP = "top_mlp", batchNorm = "batch_norm", batchSize = "batch_size"
-        case embeddingLR = "embedding_lr", denseOptimizer = "dense_optimizer", evaluateEvery = "evaluate_every"
-        case logEvery = "log_every", innerDim = "inner_dim", innerDims = "inner_dims", lrDecay = "lr_decay"
-        case qrCollisions = "qr_collisions", crossLayers = "cross_layers"
+        case bottomMLP = "bottom_mlp"
+        case topMLP = "top_mlp"
+        case batchNorm = "batch_norm"
+        case batchSize = "batch_size"
+        case embeddingLR = "embedding_lr"
+        case denseOptimizer = "dense_optimizer"
+        case evaluateEvery = "evaluate_every"
+        case logEvery = "log_every"
+        case innerDim = "inner_dim"
+        case innerDims = "inner_dims"
+        case lrDecay = "lr_decay"
+        case qrCollisions = "qr_collisions"
+        case crossLayers = "cross_layers"
     }
 
     /// Reads the file at `path`; unknown keys are errors (a misspelt setting must not be ignored).
@@ -95,8 +105,10 @@ public struct ExperimentFile: Codable, Sendable, Equatable {
             let known = Set(CodingKeys.allCases.map(\.rawValue))
             let unknown = top.keys.filter { !known.contains($0) }.sorted()
             guard unknown.isEmpty else {
-                throw DataError.badSchema(path: path, reason: "unknown setting \(unknown.joined(separator: ", ")); "
-                                          + "known: \(known.sorted().joined(separator: ", "))")
+                throw DataError.badSchema(
+                    path: path,
+                    reason: "unknown setting \(unknown.joined(separator: ", ")); "
+                        + "known: \(known.sorted().joined(separator: ", "))")
             }
             return try YAMLDecoder().decode(ExperimentFile.self, from: text)
         } catch let error as DataError {
@@ -126,8 +138,10 @@ public enum DimensionsFile {
     public static func widths(_ mapping: [String: Int], fields: [String], defaultWidth: Int, source: String) throws(DataError) -> [Int] {
         let unknown = mapping.keys.filter { !fields.contains($0) }.sorted()
         guard unknown.isEmpty else {
-            throw .badSchema(path: source, reason: "no embedded field named \(unknown.joined(separator: ", ")); "
-                             + "the dataset's fields are \(fields.joined(separator: ", "))")
+            throw .badSchema(
+                path: source,
+                reason: "no embedded field named \(unknown.joined(separator: ", ")); "
+                    + "the dataset's fields are \(fields.joined(separator: ", "))")
         }
         if let bad = mapping.first(where: { $0.value < 1 }) {
             throw .badSchema(path: source, reason: "field \(bad.key) has width \(bad.value); widths must be at least 1")

@@ -1,15 +1,16 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Appends `MetricsRecord`s to a run's `metrics.jsonl`, one JSON object per line, each line
@@ -46,11 +47,11 @@ public final class MetricsLogWriter {
         line.append(UInt8(ascii: "\n"))
         let written = line.withUnsafeBytes { raw in
             #if canImport(Glibc)
-            Glibc.write(descriptor, raw.baseAddress, raw.count)
+                Glibc.write(descriptor, raw.baseAddress, raw.count)
             #elseif canImport(Musl)
-            Musl.write(descriptor, raw.baseAddress, raw.count)
+                Musl.write(descriptor, raw.baseAddress, raw.count)
             #else
-            Darwin.write(descriptor, raw.baseAddress, raw.count)
+                Darwin.write(descriptor, raw.baseAddress, raw.count)
             #endif
         }
         guard written == line.count else { throw .writeFailed(path: path, reason: AtomicFile.lastErrorText()) }

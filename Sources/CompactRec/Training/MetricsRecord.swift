@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// One line of a run's metrics log (`metrics.jsonl`, JSON lines): what happened at a step.
 ///
 /// A log is a `start` line, `train` lines (smoothed loss and speed, every few steps),

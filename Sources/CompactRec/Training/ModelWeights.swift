@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// A copy of a model's learned values: embedding tables, dense parameters and training state
 /// (BatchNorm running statistics, dropout generators). Used for best-weights restore, and
 /// written to `best.weights`, inside checkpoints and in model files.
@@ -59,8 +60,8 @@ public struct ModelWeights: Sendable {
         }
         guard let tableNames, let denseNames else {
             guard tables.count == modelTables.count, dense.count == modelDense.count,
-                  zip(tables, modelTables).allSatisfy({ $0.rows == $1.rows && $0.dimension == $1.dimension }),
-                  zip(dense, modelDense).allSatisfy({ $0.rows == $1.value.rows && $0.columns == $1.value.columns })
+                zip(tables, modelTables).allSatisfy({ $0.rows == $1.rows && $0.dimension == $1.dimension }),
+                zip(dense, modelDense).allSatisfy({ $0.rows == $1.value.rows && $0.columns == $1.value.columns })
             else { return "its tables and layers do not match the model's shapes" }
             return nil
         }
@@ -69,13 +70,15 @@ public struct ModelWeights: Sendable {
         for table in modelTables {
             guard let i = savedTables[table.name] else { return "it has no table \(table.name)" }
             guard tables[i].rows == table.rows, tables[i].dimension == table.dimension else {
-                return "its table \(table.name) is \(tables[i].rows) x \(tables[i].dimension), the model's \(table.rows) x \(table.dimension)"
+                return
+                    "its table \(table.name) is \(tables[i].rows) x \(tables[i].dimension), the model's \(table.rows) x \(table.dimension)"
             }
         }
         for parameter in modelDense {
             guard let i = savedDense[parameter.name] else { return "it has no parameter \(parameter.name)" }
             guard dense[i].rows == parameter.value.rows, dense[i].columns == parameter.value.columns else {
-                return "its \(parameter.name) is \(dense[i].rows) x \(dense[i].columns), the model's \(parameter.value.rows) x \(parameter.value.columns)"
+                return
+                    "its \(parameter.name) is \(dense[i].rows) x \(dense[i].columns), the model's \(parameter.value.rows) x \(parameter.value.columns)"
             }
         }
         let modelNames = Set(modelTables.map(\.name) + modelDense.map(\.name))

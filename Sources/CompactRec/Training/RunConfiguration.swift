@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Everything that determines a training run: the model with its embedding method, the training
 /// options and the dataset it reads. Checkpoints and weight files carry it, so `--resume` can
 /// refuse a run that would not continue the same training, and `evaluate` can rebuild the model.
@@ -15,8 +16,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 
     /// A configuration of `model` trained with `options` on `dataset` (or, with `search`,
     /// searched).
-    public init(model: ModelConfiguration, options: TrainingOptions, dataset: DatasetIdentity,
-                search: DimensionSearchOptions? = nil) {
+    public init(
+        model: ModelConfiguration, options: TrainingOptions, dataset: DatasetIdentity,
+        search: DimensionSearchOptions? = nil
+    ) {
         self.model = model
         self.options = options
         self.dataset = dataset
@@ -33,12 +36,16 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         (mine.embedding, theirs.embedding) = (.plainTables, .plainTables)
         if mine != theirs { differences.append("the model configuration") }
         if search != other.search {
-            differences.append(other.search == nil ? "the run: the checkpoint is a training run's, not a search's"
-                               : search == nil ? "the run: the checkpoint is a search's; continue it with compactrec search --resume"
-                               : "the search settings (--candidates, --alpha-lr, --one-level, --second-order, ...)")
+            differences.append(
+                other.search == nil
+                    ? "the run: the checkpoint is a training run's, not a search's"
+                    : search == nil
+                        ? "the run: the checkpoint is a search's; continue it with compactrec search --resume"
+                        : "the search settings (--candidates, --alpha-lr, --one-level, --second-order, ...)")
         }
         if dataset.rows != other.dataset.rows || dataset.cardinalities != other.dataset.cardinalities
-            || dataset.fields != other.dataset.fields {
+            || dataset.fields != other.dataset.fields
+        {
             differences.append("the dataset")
         }
         let (a, b) = (options, other.options)

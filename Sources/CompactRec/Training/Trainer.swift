@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Trains a `CTRModel` on a prepared dataset: shuffled batches, sparse embedding updates and
 /// dense Adam, evaluation on validation with early stopping and best-weights restore, and test
 /// metrics at the end. The trainer knows no embedding method by name.
@@ -27,8 +28,10 @@ public final class Trainer {
 
     /// A trainer for `model`, built by `ModelFactory` from `configuration`, on `store`, taking
     /// the plain step (`PlainSchedule`) or `schedule`'s, which must step `model`.
-    public init(model: any CTRModel, configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions,
-                schedule: (any TrainingSchedule)? = nil) {
+    public init(
+        model: any CTRModel, configuration: ModelConfiguration, store: ColumnStore, options: TrainingOptions,
+        schedule: (any TrainingSchedule)? = nil
+    ) {
         precondition(schedule.map { $0.trainingStep.model === model } ?? true, "Trainer: the schedule must step the trainer's model")
         self.model = model
         modelConfiguration = configuration
@@ -112,8 +115,10 @@ extension Trainer {
     /// `run.resume` training continues from the checkpoint and ends with the same weights as
     /// an uninterrupted run. `shouldStop` is polled after every step: when it returns true the
     /// trainer saves a checkpoint and throws `TrainingError.interrupted`.
-    public func fit(run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
-                    shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingReport {
+    public func fit(
+        run: TrainingRun? = nil, progress: ((TrainingProgress) -> Void)? = nil,
+        shouldStop: () -> Bool = { false }
+    ) throws(TrainingError) -> TrainingReport {
         var best: InferenceModel?
         var log: MetricsLogWriter?
         if let run {
@@ -139,8 +144,9 @@ extension Trainer {
                 let value: Float
                 do {
                     cursor.step += 1
-                    let position = StepPosition(step: step, epoch: cursor.epoch, samplesBefore: cursor.samples,
-                                                plannedSamples: epochs * loader.rowCount)
+                    let position = StepPosition(
+                        step: step, epoch: cursor.epoch, samplesBefore: cursor.samples,
+                        plannedSamples: epochs * loader.rowCount)
                     value = try schedule.step(on: batch, at: position)
                 } catch {
                     guard case .nonFiniteLoss(let failedStep, let failedLoss, _) = error else { throw error }
@@ -153,9 +159,10 @@ extension Trainer {
                 cursor.lossSum += Double(value)
                 cursor.lossCount += 1
                 if step % options.logEvery == 0 || step % evaluateEvery == 0 { try logTraining(to: log) }
-                var report = TrainingProgress(epoch: cursor.epoch, step: step, rowsDone: min(cursor.batchesDone * options.batchSize, loader.rowCount),
-                                              rowsPerEpoch: loader.rowCount, loss: cursor.smoothedLoss,
-                                              samplesPerSecond: cursor.samplesPerSecond)
+                var report = TrainingProgress(
+                    epoch: cursor.epoch, step: step, rowsDone: min(cursor.batchesDone * options.batchSize, loader.rowCount),
+                    rowsPerEpoch: loader.rowCount, loss: cursor.smoothedLoss,
+                    samplesPerSecond: cursor.samplesPerSecond)
                 if step % evaluateEvery == 0 {
                     report.validation = try evaluateAndSave(run: run, log: log, best: &best)
                     checkpointSaved = checkpointSaved || run != nil
@@ -179,20 +186,23 @@ extension Trainer {
         }
         // A search's product is its final state: its supernet is measured as it is.
         let form = schedule.keepsBestWeights ? best ?? InferenceModel(model, configuration: modelConfiguration) : nil
-        let final = try form.map { form throws(TrainingError) in try model(holding: form, source: run?.bestWeightsPath ?? "best weights") } ?? model
+        let final =
+            try form.map { form throws(TrainingError) in try model(holding: form, source: run?.bestWeightsPath ?? "best weights") } ?? model
         bestModel = final
         bestInference = form
         // A search measures no test rows: its report's `test` is its final validation evaluation.
-        let test = try schedule.keepsBestWeights || cursor.history.isEmpty
+        let test =
+            try schedule.keepsBestWeights || cursor.history.isEmpty
             ? Evaluation.measure(final, on: store, part: schedule.keepsBestWeights ? .test : .validation, batchSize: options.batchSize)
             : cursor.history[cursor.history.count - 1]
         let embeddingParameters = form?.embeddingParameterCount ?? model.embeddingParameterCount
         let totalParameters = form?.totalParameterCount ?? model.totalParameterCount
-        let report = TrainingReport(test: test, embeddingParameters: embeddingParameters, totalParameters: totalParameters,
-                                    trainingEmbeddingParameters: model.embeddingParameterCount,
-                                    effectiveRanks: form == nil ? [] : final.embedding.tables.map(EffectiveRank.of),
-                                    bestValidation: cursor.best, validationHistory: cursor.history, steps: step,
-                                    samplesPerSecond: cursor.samplesPerSecond, stoppedEarly: cursor.stoppedEarly)
+        let report = TrainingReport(
+            test: test, embeddingParameters: embeddingParameters, totalParameters: totalParameters,
+            trainingEmbeddingParameters: model.embeddingParameterCount,
+            effectiveRanks: form == nil ? [] : final.embedding.tables.map(EffectiveRank.of),
+            bestValidation: cursor.best, validationHistory: cursor.history, steps: step,
+            samplesPerSecond: cursor.samplesPerSecond, stoppedEarly: cursor.stoppedEarly)
         if let log {
             var end = record(.end)
             (end.auc, end.logloss, end.samplesPerSecond, end.samples) = (test.auc, test.logloss, report.samplesPerSecond, cursor.samples)
@@ -208,7 +218,8 @@ extension Trainer {
 
     /// Evaluates on validation, keeps the weights if they are the best so far, updates early
     /// stopping, logs, and (with a run) writes the best weights and a checkpoint.
-    private func evaluateAndSave(run: TrainingRun?, log: MetricsLogWriter?, best: inout InferenceModel?) throws(TrainingError) -> Evaluation {
+    private func evaluateAndSave(run: TrainingRun?, log: MetricsLogWriter?, best: inout InferenceModel?) throws(TrainingError) -> Evaluation
+    {
         let evaluation = try evaluate(.validation)
         cursor.history.append(evaluation)
         cursor.historySteps.append(step)
@@ -253,8 +264,10 @@ extension Trainer {
         let file = try WeightsFile.read(from: run.bestWeightsPath)
         var form = InferenceModel(model, configuration: modelConfiguration)
         guard file.header.step == bestStep, file.weights.hasShapes(of: form.weights) else {
-            throw .badCheckpoint(path: run.bestWeightsPath, reason: "these weights are from step \(file.header.step), "
-                                 + "the checkpoint's best is from step \(bestStep)")
+            throw .badCheckpoint(
+                path: run.bestWeightsPath,
+                reason: "these weights are from step \(file.header.step), "
+                    + "the checkpoint's best is from step \(bestStep)")
         }
         // A weights file from before names lists the values in the form's order: give them the
         // form's names, so that a model file written from them is named too.
@@ -265,9 +278,11 @@ extension Trainer {
     }
 
     private func saveCheckpoint(_ run: TrainingRun) throws(TrainingError) {
-        try Checkpoint(configuration: run.configuration, cursor: cursor, weights: ModelWeights(model),
-                       sparseState: sparseOptimizer.state, denseState: denseOptimizer.state,
-                       scheduleState: try schedule.checkpointState()).write(to: run.checkpointPath)
+        try Checkpoint(
+            configuration: run.configuration, cursor: cursor, weights: ModelWeights(model),
+            sparseState: sparseOptimizer.state, denseState: denseOptimizer.state,
+            scheduleState: try schedule.checkpointState()
+        ).write(to: run.checkpointPath)
     }
 
     private func record(_ event: MetricsRecord.Event) -> MetricsRecord {
@@ -294,11 +309,14 @@ extension Trainer {
         if model.kind == .dcnv2 { parts.append("\(model.crossLayers) cross layers") }
         if [.wd, .deepfm, .dcnv2].contains(model.kind) { parts.append("MLP \(model.mlp.map(String.init).joined(separator: "-"))") }
         if model.kind == .dlrm {
-            parts.append("bottom \(model.bottomMLP.map(String.init).joined(separator: "-")), top \(model.topMLP.map(String.init).joined(separator: "-"))")
+            parts.append(
+                "bottom \(model.bottomMLP.map(String.init).joined(separator: "-")), top \(model.topMLP.map(String.init).joined(separator: "-"))"
+            )
         }
         if let search = configuration.search {
-            parts.append("AutoDim search (\(search.levels.rawValue)\(search.secondOrder ? ", second order" : ""), "
-                         + "candidates \(search.candidates.map(String.init).joined(separator: "/")))")
+            parts.append(
+                "AutoDim search (\(search.levels.rawValue)\(search.secondOrder ? ", second order" : ""), "
+                    + "candidates \(search.candidates.map(String.init).joined(separator: "/")))")
         }
         parts.append("batch \(options.batchSize)")
         parts.append("lr \(options.learningRate)" + (options.learningRateDecay.map { " x \($0) per epoch" } ?? ""))

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Where a training run is: the position in the data, the counters and the early-stopping
 /// state. Saved in every checkpoint, so a resumed run picks up exactly where this one was.
 public struct TrainerCursor: Codable, Sendable, Equatable {

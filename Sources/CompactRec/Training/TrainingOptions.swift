@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Settings of a training run.
 public struct TrainingOptions: Sendable, Codable, Equatable {
@@ -57,8 +58,10 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public var rows: Int
 
     /// AUC and logloss of `model` (in inference mode) on the `part` rows of `store`.
-    public static func measure(_ model: any CTRModel, on store: ColumnStore, part: SplitPart,
-                               batchSize: Int = 4096) throws(TrainingError) -> Evaluation {
+    public static func measure(
+        _ model: any CTRModel, on store: ColumnStore, part: SplitPart,
+        batchSize: Int = 4096
+    ) throws(TrainingError) -> Evaluation {
         var loader = BatchLoader(store: store, part: part, batchSize: batchSize)
         var scores: [Float] = []
         var labels: [Float] = []

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A run directory: where a training run keeps its checkpoint, best weights, metrics log and
 /// report, so it can be resumed, evaluated and read afterwards.
@@ -39,11 +40,12 @@ public struct TrainingRun: Sendable {
     /// previous run's files now).
     public init(directory: String, configuration: RunConfiguration, start: Start) {
         let checkpoint = directory + "/checkpoint.bin"
-        let resume = switch start {
-        case .new, .replace: false
-        case .resume: true
-        case .resumeIfPresent: FileManager.default.fileExists(atPath: checkpoint)
-        }
+        let resume =
+            switch start {
+            case .new, .replace: false
+            case .resume: true
+            case .resumeIfPresent: FileManager.default.fileExists(atPath: checkpoint)
+            }
         self.init(directory: directory, configuration: configuration, resume: resume)
         if case .replace = start { removePreviousFiles() }
     }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// Where a training step falls in its run, for schedules whose step depends on it (AutoDim's
 /// Gumbel-softmax temperature falls with the samples seen; its warm-up ends at a share of them).
 public struct StepPosition: Sendable, Equatable {

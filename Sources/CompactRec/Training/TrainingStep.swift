@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// One optimisation step of a model on a batch: forward, the loss, backward, then the sparse
 /// update of the embedding rows the batch touched and the dense update of every other weight.
 ///
@@ -39,8 +40,9 @@ public final class TrainingStep {
         self.model = model
         tables = model.sparseTables
         parameters = model.denseParameters
-        sparseOptimizer = SparseOptimizer(rule: options.sparseRule, tables: tables,
-                                          learningRate: options.embeddingLearningRate ?? options.learningRate, l2: options.embeddingL2)
+        sparseOptimizer = SparseOptimizer(
+            rule: options.sparseRule, tables: tables,
+            learningRate: options.embeddingLearningRate ?? options.learningRate, l2: options.embeddingL2)
         denseOptimizer = DenseOptimizer(rule: options.denseRule, parameters: parameters, learningRate: options.learningRate)
         useThreads(options.threads)
     }

@@ -1,4 +1,5 @@
 import CompactRecData
+
 /// The best weights of a run (`best.weights` in the run directory): configuration, the step
 /// and validation metrics they were kept at, and the values. `compactrec evaluate` reads it.
 ///

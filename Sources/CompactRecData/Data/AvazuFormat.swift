@@ -33,8 +33,10 @@ public struct AvazuFormat: LineFormat {
             return true
         }
         guard names.contains("hour") else {
-            throw .badHeader(path: file, reason: "line 1 should be Avazu's header (id,click,hour,C1,banner_pos,...) but has no 'hour' column "
-                + "(is this the right --format, or does the file lack its header)")
+            throw .badHeader(
+                path: file,
+                reason: "line 1 should be Avazu's header (id,click,hour,C1,banner_pos,...) but has no 'hour' column "
+                    + "(is this the right --format, or does the file lack its header)")
         }
         var categorical = ["hour_of_day", "weekday"]
         var roles: [Role] = []

@@ -20,8 +20,8 @@ public struct ByteWriter: Sendable {
     /// Appends Floats as little-endian IEEE-754 bit patterns (weights, optimizer state).
     public mutating func append(floats: some Collection<Float>) {
         #if _endian(little)
-        let copied: Void? = floats.withContiguousStorageIfAvailable { bytes.append(contentsOf: UnsafeRawBufferPointer($0)) }
-        if copied != nil { return }
+            let copied: Void? = floats.withContiguousStorageIfAvailable { bytes.append(contentsOf: UnsafeRawBufferPointer($0)) }
+            if copied != nil { return }
         #endif
         bytes.reserveCapacity(bytes.count + 4 * floats.count)
         for value in floats { append(value.bitPattern) }
@@ -53,7 +53,8 @@ public struct ByteReader {
 
     private mutating func take(_ count: Int) throws(DataError) -> ArraySlice<UInt8> {
         guard count >= 0, count <= remaining else {
-            throw .badDataset(path: path, reason: "truncated or corrupt: needed \(count) bytes at offset \(offset), the file has \(remaining) left")
+            throw .badDataset(
+                path: path, reason: "truncated or corrupt: needed \(count) bytes at offset \(offset), the file has \(remaining) left")
         }
         defer { offset += count }
         return bytes[offset..<offset + count]
@@ -77,7 +78,10 @@ public struct ByteReader {
 
     /// Reads `count` little-endian Floats.
     public mutating func floats(_ count: Int) throws(DataError) -> [Float] {
-        guard count >= 0, count <= remaining / 4 else { _ = try take(max(0, count) * 4); return [] }
+        guard count >= 0, count <= remaining / 4 else {
+            _ = try take(max(0, count) * 4)
+            return []
+        }
         let slice = try take(count * 4)
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
             slice.withUnsafeBytes { raw in
@@ -91,7 +95,10 @@ public struct ByteReader {
 
     /// Reads `count` little-endian UInt64 words.
     public mutating func words(_ count: Int) throws(DataError) -> [UInt64] {
-        guard count >= 0, count <= remaining / 8 else { _ = try take(max(0, count) * 8); return [] }
+        guard count >= 0, count <= remaining / 8 else {
+            _ = try take(max(0, count) * 8)
+            return []
+        }
         var words: [UInt64] = []
         words.reserveCapacity(count)
         for _ in 0..<count { words.append(try uint64()) }

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Reads a file in large blocks that end on a line break, so lines can be parsed in place and
@@ -155,7 +155,9 @@ public struct LineIterator {
 extension LineIterator {
     /// The first non-empty line of `block` (empty if there is none), the number of blank lines
     /// before it, and the offset of the line after it: where formats look for a header.
-    public static func firstNonBlankLine(of block: UnsafeBufferPointer<UInt8>) -> (line: UnsafeBufferPointer<UInt8>, leadingBlank: Int, rest: Int) {
+    public static func firstNonBlankLine(of block: UnsafeBufferPointer<UInt8>) -> (
+        line: UnsafeBufferPointer<UInt8>, leadingBlank: Int, rest: Int
+    ) {
         var lines = LineIterator(block)
         var leadingBlank = 0
         while let line = lines.next() {

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// The element type of a column file.
@@ -52,14 +52,19 @@ struct ColumnHeader: Equatable {
     /// Reads a header, saying what is wrong with a file that is not a column file of this version.
     init(bytes: UnsafeRawBufferPointer, path: String) throws(DataError) {
         guard bytes.count >= ColumnHeader.size else {
-            throw .badDataset(path: path, reason: "truncated column file (\(bytes.count) bytes, shorter than its header); prepare the dataset again")
+            throw .badDataset(
+                path: path, reason: "truncated column file (\(bytes.count) bytes, shorter than its header); prepare the dataset again")
         }
         guard Array(bytes[0..<8]) == ColumnHeader.magic else {
             throw .badDataset(path: path, reason: "not a CompactRec column file (bad magic); prepare the dataset again")
         }
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         guard version <= ColumnHeader.version else {
-            throw .badDataset(path: path, reason: "column file format version \(version) is newer than this compactrec reads (\(ColumnHeader.version)); upgrade compactrec")
+            throw .badDataset(
+                path: path,
+                reason:
+                    "column file format version \(version) is newer than this compactrec reads (\(ColumnHeader.version)); upgrade compactrec"
+            )
         }
         guard let element = ColumnElement(rawValue: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self))) else {
             throw .badDataset(path: path, reason: "unknown element type in column header; the file is corrupt")
@@ -202,8 +207,10 @@ public final class MappedColumn: @unchecked Sendable {
         let expectedBytes = ColumnHeader.size + rows * width * element.size
         guard element == expected, expectedWidth.map({ $0 == width }) ?? true, size == expectedBytes else {
             munmap(pointer, size)
-            throw .badDataset(path: path, reason: "column file does not match its header or the dataset (size \(size) bytes, expected \(expectedBytes)); "
-                + "the file is truncated or corrupt: prepare the dataset again")
+            throw .badDataset(
+                path: path,
+                reason: "column file does not match its header or the dataset (size \(size) bytes, expected \(expectedBytes)); "
+                    + "the file is truncated or corrupt: prepare the dataset again")
         }
     }
 

@@ -56,8 +56,10 @@ public final class ColumnStore: Sendable {
 
     /// Rehashes every column file and compares with `dataset.json`; throws on the first mismatch.
     public func verifyChecksums() throws(DataError) {
-        var columns: [(String, MappedColumn)] = [("labels.u8", labelColumn), ("split.u8", partColumn),
-                                                 ("dense.f32", denseColumn), ("categorical.u32", categoricalColumn)]
+        var columns: [(String, MappedColumn)] = [
+            ("labels.u8", labelColumn), ("split.u8", partColumn),
+            ("dense.f32", denseColumn), ("categorical.u32", categoricalColumn),
+        ]
         for (m, name) in schema.multiValued.enumerated() {
             columns.append(("multi/\(name).offsets.u64", multiOffsetColumns[m]))
             columns.append(("multi/\(name).ids.u32", multiIDColumns[m]))

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Criteo-Kaggle's TSV: label, I1..I13 integers, C1..C26 8-hex-digit hashes, tab-separated,
@@ -36,8 +36,10 @@ public struct CriteoFormat: LineFormat {
         // with its line by parse (or skipped with --skip-bad-rows) in a labeled file.
         let labeled = columns != features
         if decided && labeled != hasLabels {
-            throw .badHeader(path: file, reason: "this file is \(labeled ? "labeled" : "unlabeled") but an earlier input was not; "
-                + "prepare labeled and unlabeled files separately")
+            throw .badHeader(
+                path: file,
+                reason: "this file is \(labeled ? "labeled" : "unlabeled") but an earlier input was not; "
+                    + "prepare labeled and unlabeled files separately")
         }
         hasLabels = labeled
         decided = true

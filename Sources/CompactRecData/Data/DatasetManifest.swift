@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// `dataset.json`: what a prepared dataset holds and how it was made. Written last, so a
@@ -109,10 +109,13 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public static func load(directory: String) throws(DataError) -> DatasetManifest {
         let path = directory + "/dataset.json"
         guard FileManager.default.fileExists(atPath: directory) else {
-            throw .badDataset(path: directory, reason: "no such directory; prepare a dataset there first (compactrec prepare --output \(directory) ...)")
+            throw .badDataset(
+                path: directory, reason: "no such directory; prepare a dataset there first (compactrec prepare --output \(directory) ...)")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw .badDataset(path: directory, reason: "has no dataset.json: it is not a prepared dataset, or its prepare did not finish; run compactrec prepare again")
+            throw .badDataset(
+                path: directory,
+                reason: "has no dataset.json: it is not a prepared dataset, or its prepare did not finish; run compactrec prepare again")
         }
         let manifest: DatasetManifest
         do {
@@ -124,7 +127,11 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
             throw .badDataset(path: path, reason: "is not a CompactRec dataset manifest")
         }
         guard manifest.formatVersion <= currentVersion else {
-            throw .badDataset(path: path, reason: "dataset format version \(manifest.formatVersion) is newer than this compactrec reads (\(currentVersion)); upgrade compactrec")
+            throw .badDataset(
+                path: path,
+                reason:
+                    "dataset format version \(manifest.formatVersion) is newer than this compactrec reads (\(currentVersion)); upgrade compactrec"
+            )
         }
         return manifest
     }

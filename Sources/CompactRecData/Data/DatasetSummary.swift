@@ -74,8 +74,9 @@ public struct DatasetSummary: Codable, Sendable {
         parts = SplitPart.allCases.map { part in
             let partRows = manifest.split.rows[part.name] ?? 0
             let partPositives = manifest.split.positives[part.name] ?? 0
-            return Part(name: part.name, rows: partRows, positives: partPositives,
-                        clickRate: partRows > 0 ? Double(partPositives) / Double(partRows) : 0)
+            return Part(
+                name: part.name, rows: partRows, positives: partPositives,
+                clickRate: partRows > 0 ? Double(partPositives) / Double(partRows) : 0)
         }
         let vocabularies = try store.vocabularies()
         let byName = Dictionary(vocabularies.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -86,10 +87,11 @@ public struct DatasetSummary: Codable, Sendable {
             if let values = field.values, let oovValues = field.oovValues {
                 oovShare = ["all": values > 0 ? Double(oovValues) / Double(values) : 0]
             } else if let oov = field.oovRows {
-                oovShare = Dictionary(uniqueKeysWithValues: oov.map { part, count in
-                    let denominator = rowsByPart[part] ?? total
-                    return (part, denominator > 0 ? Double(count) / Double(denominator) : 0)
-                })
+                oovShare = Dictionary(
+                    uniqueKeysWithValues: oov.map { part, count in
+                        let denominator = rowsByPart[part] ?? total
+                        return (part, denominator > 0 ? Double(count) / Double(denominator) : 0)
+                    })
             }
             var topValues: [TopValue]?
             if let vocabulary = byName[field.name] {
@@ -97,10 +99,11 @@ public struct DatasetSummary: Codable, Sendable {
                     TopValue(value: vocabulary.value(at: $0), count: vocabulary.counts[$0])
                 }
             }
-            return FieldStatistics(name: field.name, kind: field.kind, cardinality: field.cardinality,
-                                   distinctValues: field.distinctValues,
-                                   missingShare: total > 0 ? Double(field.missingRows) / Double(total) : 0,
-                                   oovShare: oovShare, topValues: topValues)
+            return FieldStatistics(
+                name: field.name, kind: field.kind, cardinality: field.cardinality,
+                distinctValues: field.distinctValues,
+                missingShare: total > 0 ? Double(field.missingRows) / Double(total) : 0,
+                oovShare: oovShare, topValues: topValues)
         }
         source = manifest.source
         preprocessing = manifest.preprocessing

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Yams
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The schema file of a generic delimited input (YAML, or JSON which is also YAML):
 ///
@@ -107,8 +108,9 @@ public struct DelimitedFormat: LineFormat {
         self.schemaPath = schemaPath
         delimiter = try DelimitedFormat.byte(of: file.delimiter ?? ",", key: "delimiter", schemaPath: schemaPath)
         quoted = file.quoted ?? true
-        schema = Schema(dense: file.dense ?? [], categorical: file.categorical ?? [],
-                        multiValued: (file.multiValued ?? []).map(\.name))
+        schema = Schema(
+            dense: file.dense ?? [], categorical: file.categorical ?? [],
+            multiValued: (file.multiValued ?? []).map(\.name))
         let named = [file.label] + schema.dense + schema.categorical + schema.multiValued
         if let duplicate = Dictionary(grouping: named, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw .badSchema(path: schemaPath, reason: "column '\(duplicate)' is named twice; each column may have one role")
@@ -126,7 +128,8 @@ public struct DelimitedFormat: LineFormat {
         let named = ["tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|"]
         let character = named[text] ?? text
         guard character.utf8.count == 1, let byte = character.utf8.first else {
-            throw .badSchema(path: schemaPath, reason: "'\(key)' must be one ASCII character or tab/comma/semicolon/space/pipe, not \"\(text)\"")
+            throw .badSchema(
+                path: schemaPath, reason: "'\(key)' must be one ASCII character or tab/comma/semicolon/space/pipe, not \"\(text)\"")
         }
         return byte
     }
@@ -136,8 +139,10 @@ public struct DelimitedFormat: LineFormat {
         func position(_ name: String, _ role: String) throws(DataError) -> Int {
             guard let index = columns.firstIndex(of: name) else {
                 let source = dataFile.map { "the header of \($0)" } ?? "'columns:'"
-                throw .badSchema(path: schemaPath, reason: "column '\(name)' (\(role)) is not in \(source); "
-                    + "the columns are: \(columns.joined(separator: ", "))")
+                throw .badSchema(
+                    path: schemaPath,
+                    reason: "column '\(name)' (\(role)) is not in \(source); "
+                        + "the columns are: \(columns.joined(separator: ", "))")
             }
             return index
         }
@@ -158,7 +163,8 @@ public struct DelimitedFormat: LineFormat {
         guard file.header ?? true else {
             // Without a header, a prediction file may leave out the label column: one column fewer.
             if !labelRequired, let columns = file.columns {
-                let found = (try? DelimitedLine.forEachField(firstLine, delimiter: delimiter, quoted: quoted) { (_, _) throws(RowProblem) in }) ?? 0
+                let found =
+                    (try? DelimitedLine.forEachField(firstLine, delimiter: delimiter, quoted: quoted) { (_, _) throws(RowProblem) in }) ?? 0
                 hasLabels = found != columns.count - 1
                 let kept = hasLabels ? columns : columns.filter { $0 != file.label }
                 roles = try assignRoles(columns: kept, dataFile: nil)

@@ -22,7 +22,11 @@ enum DelimitedLine {
                 var escapes = false
                 while i < n {
                     if line[i] == ASCII.quote {
-                        if i + 1 < n && line[i + 1] == ASCII.quote { i += 2; escapes = true; continue }
+                        if i + 1 < n && line[i + 1] == ASCII.quote {
+                            i += 2
+                            escapes = true
+                            continue
+                        }
                         closed = true
                         i += 1
                         break
@@ -70,8 +74,10 @@ enum DelimitedLine {
         return names
     }
 
-    private static func withUnescaped(_ inner: UnsafeBufferPointer<UInt8>,
-                                      _ body: (UnsafeBufferPointer<UInt8>) throws(RowProblem) -> Void) throws(RowProblem) {
+    private static func withUnescaped(
+        _ inner: UnsafeBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>) throws(RowProblem) -> Void
+    ) throws(RowProblem) {
         var unescaped: [UInt8] = []
         unescaped.reserveCapacity(inner.count)
         var i = 0

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Rewrites a column of provisional category ids in place with final ids, block by block on
@@ -33,10 +33,13 @@ struct IDRemapper {
 
     /// Remaps the `width`-wide UInt32 column at `path`; `partsPath`, if given, is the split
     /// column used to count OOV rows per part.
-    func remap(path: String, partsPath: String?, width: Int, remaps: [[UInt32]],
-               progress: ((Int, Int) -> Void)?) throws(DataError) -> Counts {
-        var tally = Tally(missing: [Int](repeating: 0, count: width),
-                          oov: [[Int]](repeating: [0, 0, 0], count: width))
+    func remap(
+        path: String, partsPath: String?, width: Int, remaps: [[UInt32]],
+        progress: ((Int, Int) -> Void)?
+    ) throws(DataError) -> Counts {
+        var tally = Tally(
+            missing: [Int](repeating: 0, count: width),
+            oov: [[Int]](repeating: [0, 0, 0], count: width))
         var hasher = XXHash64()
         guard width > 0 else { return Counts(missing: [], oov: [], checksum: hasher.finalize()) }
         let fd = open(path, O_RDWR)
@@ -74,8 +77,11 @@ struct IDRemapper {
                                 let slot = r * width + f
                                 let final = remaps[f][Int(window.ids[slot])]
                                 window.ids[slot] = final
-                                if final == Vocabulary.missingID { local.missing[f] += 1 }
-                                else if final == Vocabulary.oovID { local.oov[f][part] += 1 }
+                                if final == Vocabulary.missingID {
+                                    local.missing[f] += 1
+                                } else if final == Vocabulary.oovID {
+                                    local.oov[f][part] += 1
+                                }
                             }
                         }
                         return local

@@ -16,9 +16,11 @@ public enum InputFormatName: String, Sendable, Codable, CaseIterable {
 public enum InputFormat {
     /// The reader for `name`, and the files it streams (a MovieLens folder becomes its ratings
     /// file).
-    public static func make(_ name: InputFormatName, inputs: [String], schemaPath: String?,
-                            ratingThreshold: Int = 4, categoricalFields: Int = 26,
-                            libFMFields: Int? = nil, libFMLayout: LibFMFormat.Layout? = nil) throws(DataError) -> (any LineFormat, [String]) {
+    public static func make(
+        _ name: InputFormatName, inputs: [String], schemaPath: String?,
+        ratingThreshold: Int = 4, categoricalFields: Int = 26,
+        libFMFields: Int? = nil, libFMLayout: LibFMFormat.Layout? = nil
+    ) throws(DataError) -> (any LineFormat, [String]) {
         switch name {
         case .criteo:
             guard categoricalFields >= 1 else { throw .invalidOption("--categorical-fields must be at least 1") }

@@ -14,8 +14,10 @@ public struct InputSettings: Codable, Sendable, Equatable {
     public var libFMLayout: LibFMFormat.Layout?
 
     /// Settings of `format` with nothing else recorded.
-    public init(format: InputFormatName, delimitedSchema: DelimitedSchemaFile? = nil, ratingThreshold: Int? = nil,
-                libFMLayout: LibFMFormat.Layout? = nil) {
+    public init(
+        format: InputFormatName, delimitedSchema: DelimitedSchemaFile? = nil, ratingThreshold: Int? = nil,
+        libFMLayout: LibFMFormat.Layout? = nil
+    ) {
         self.format = format
         self.delimitedSchema = delimitedSchema
         self.ratingThreshold = ratingThreshold
@@ -36,16 +38,18 @@ public struct InputSettings: Codable, Sendable, Equatable {
             return (LibFMFormat(layout: libFMLayout, fieldCount: max(1, schema.categorical.count)), inputs)
         case .schema:
             guard let delimitedSchema else {
-                throw .invalidOption("the model does not record the schema file its dataset was prepared with; "
-                                     + "export it again with --schema FILE")
+                throw .invalidOption(
+                    "the model does not record the schema file its dataset was prepared with; "
+                        + "export it again with --schema FILE")
             }
             var reader = try DelimitedFormat(file: delimitedSchema, schemaPath: "(the model's schema file)")
             reader.labelRequired = !labelsOptional
             return (reader, inputs)
         case .movielens:
             guard inputs.count == 1, let folder = inputs.first else {
-                throw .invalidOption("MovieLens rows are read from one folder (u.data with u.user and u.item, or ratings.dat "
-                                     + "with users.dat and movies.dat); give that folder as the only input")
+                throw .invalidOption(
+                    "MovieLens rows are read from one folder (u.data with u.user and u.item, or ratings.dat "
+                        + "with users.dat and movies.dat); give that folder as the only input")
             }
             let reader = try MovieLensFormat(folder: folder, ratingThreshold: ratingThreshold ?? 4)
             return (reader, [reader.ratingsFile])

@@ -72,9 +72,11 @@ struct KeyTable: Sendable {
     /// `inserted`, key 0 (missing) gets id 0 and adds to `missing`. Each key's counter grows by
     /// one when `training[row]` is 0 (the row is in the training split). Slots are prefetched a
     /// few rows ahead, and the table is grown before the loop, never inside it.
-    mutating func assign(keys: UnsafeBufferPointer<UInt64>, stride: Int, offset: Int, rows: Int,
-                         parts: UnsafeBufferPointer<UInt8>, ids: UnsafeMutableBufferPointer<UInt32>,
-                         nextID: inout UInt32, missing: inout UInt32, inserted: inout [Int]) {
+    mutating func assign(
+        keys: UnsafeBufferPointer<UInt64>, stride: Int, offset: Int, rows: Int,
+        parts: UnsafeBufferPointer<UInt8>, ids: UnsafeMutableBufferPointer<UInt32>,
+        nextID: inout UInt32, missing: inout UInt32, inserted: inout [Int]
+    ) {
         reserve(count + rows)
         let mask = self.mask
         let ahead = 12  // rows of look-ahead: enough to cover a memory latency

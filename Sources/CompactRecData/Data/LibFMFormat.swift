@@ -67,16 +67,18 @@ public struct LibFMFormat: LineFormat {
         let reader = try BlockLineReader(path: file, blockSize: 1 << 16)
         var firstLine: [UInt8]?
         do {
-            while firstLine == nil, try reader.nextBlock({ (block) -> Bool in
-                var lines = LineIterator(block)
-                while let line = lines.next() {
-                    if !line.trimmingSpaces().isEmpty {
-                        firstLine = Array(line)
-                        return false
+            while firstLine == nil,
+                try reader.nextBlock({ (block) -> Bool in
+                    var lines = LineIterator(block)
+                    while let line = lines.next() {
+                        if !line.trimmingSpaces().isEmpty {
+                            firstLine = Array(line)
+                            return false
+                        }
                     }
-                }
-                return true
-            }) != nil {}
+                    return true
+                }) != nil
+            {}
         } catch let error as DataError {
             throw error
         } catch {
@@ -100,10 +102,12 @@ public struct LibFMFormat: LineFormat {
     public func parse(_ line: UnsafeBufferPointer<UInt8>, into rows: inout ParsedRows) throws(RowProblem) {
         let fieldCount = schema.categorical.count
         guard fieldCount > 0, rows.categoricalCount == fieldCount else {
-            throw RowProblem(kind: "unknown field count", detail: fieldCount == 0
-                ? "the number of libFM fields is not known yet: create the format with fieldCount, or with init(file:) "
-                    + "so it reads the first line"
-                : "the row buffer has \(rows.categoricalCount) categorical fields but this libFM format has \(fieldCount)")
+            throw RowProblem(
+                kind: "unknown field count",
+                detail: fieldCount == 0
+                    ? "the number of libFM fields is not known yet: create the format with fieldCount, or with init(file:) "
+                        + "so it reads the first line"
+                    : "the row buffer has \(rows.categoricalCount) categorical fields but this libFM format has \(fieldCount)")
         }
         var tokens = LibFMTokens(line)
         guard let labelRange = tokens.next() else {
@@ -130,8 +134,10 @@ public struct LibFMFormat: LineFormat {
                 case .libSVM:
                     field = position
                     guard field < fieldCount else {
-                        throw RowProblem(kind: "too many fields", detail: "the row has more than \(fieldCount) features, "
-                            + "but the schema has \(fieldCount) fields (f0..f\(fieldCount - 1)); pass fieldCount to allow more")
+                        throw RowProblem(
+                            kind: "too many fields",
+                            detail: "the row has more than \(fieldCount) features, "
+                                + "but the schema has \(fieldCount) fields (f0..f\(fieldCount - 1)); pass fieldCount to allow more")
                     }
                     feature = token.slice(0..<shape.firstColon)
                 case .libFFM:
@@ -139,9 +145,10 @@ public struct LibFMFormat: LineFormat {
                         throw LibFMFormat.malformed(token, layout: layout)
                     }
                     guard number < fieldCount else {
-                        throw RowProblem(kind: "too many fields",
-                                         detail: "field \(number) in \"\(RowProblem.quote(token))\" is beyond the schema's "
-                                             + "\(fieldCount) fields (f0..f\(fieldCount - 1)); pass fieldCount to allow more")
+                        throw RowProblem(
+                            kind: "too many fields",
+                            detail: "field \(number) in \"\(RowProblem.quote(token))\" is beyond the schema's "
+                                + "\(fieldCount) fields (f0..f\(fieldCount - 1)); pass fieldCount to allow more")
                     }
                     field = number
                     feature = token.slice(shape.firstColon + 1..<shape.lastColon)
@@ -151,8 +158,10 @@ public struct LibFMFormat: LineFormat {
                 let word = field >> 6
                 let bit = UInt64(1) << UInt64(field & 63)
                 guard seen[word] & bit == 0 else {
-                    throw RowProblem(kind: "repeated field", detail: "field \(field) is given twice in this row "
-                        + "(second time in \"\(RowProblem.quote(token))\")")
+                    throw RowProblem(
+                        kind: "repeated field",
+                        detail: "field \(field) is given twice in this row "
+                            + "(second time in \"\(RowProblem.quote(token))\")")
                 }
                 seen[word] |= bit
                 let value = token.slice(shape.lastColon + 1..<token.count)
@@ -160,10 +169,12 @@ public struct LibFMFormat: LineFormat {
                 case .present: try rows.setCategorical(field, bytes: feature)
                 case .absent: break
                 case .numeric:
-                    throw RowProblem(kind: "numeric feature value", detail: "feature \"\(RowProblem.quote(token))\" has value "
-                        + "\(RowProblem.quote(value)): numeric feature values are not supported in libFM input yet "
-                        + "(1 marks a present feature, 0 an absent one); "
-                        + "describe the file with a schema file and a dense column instead")
+                    throw RowProblem(
+                        kind: "numeric feature value",
+                        detail: "feature \"\(RowProblem.quote(token))\" has value "
+                            + "\(RowProblem.quote(value)): numeric feature values are not supported in libFM input yet "
+                            + "(1 marks a present feature, 0 an absent one); "
+                            + "describe the file with a schema file and a dense column instead")
                 case .notANumber:
                     throw LibFMFormat.malformed(token, layout: layout)
                 }
@@ -196,25 +207,33 @@ public struct LibFMFormat: LineFormat {
         }
         guard let firstShape, let found = firstShape.layout else {
             if layout != nil && fieldCount != nil { return }  // nothing to decide, nothing to check
-            throw .badHeader(path: file, reason: firstShape == nil
-                ? "the first line has no features, so the libFM layout and number of fields cannot be inferred; "
-                    + "pass them explicitly"
-                : "the first feature of line 1 is neither feature:value (libSVM) nor field:feature:value (libFFM)")
+            throw .badHeader(
+                path: file,
+                reason: firstShape == nil
+                    ? "the first line has no features, so the libFM layout and number of fields cannot be inferred; "
+                        + "pass them explicitly"
+                    : "the first feature of line 1 is neither feature:value (libSVM) nor field:feature:value (libFFM)")
         }
         if let layout, layout != found {
-            throw .badHeader(path: file, reason: "line 1 is \(LibFMFormat.describe(found)) but the input was "
-                + "\(LibFMFormat.describe(layout)); all files of one run must share the layout")
+            throw .badHeader(
+                path: file,
+                reason: "line 1 is \(LibFMFormat.describe(found)) but the input was "
+                    + "\(LibFMFormat.describe(layout)); all files of one run must share the layout")
         }
         layout = found
         guard fieldCount == nil else { return }
         let count = found == .libSVM ? tokenCount : largestField + 1
         guard count >= 1 else {
-            throw .badHeader(path: file, reason: "cannot infer the number of libFFM fields from line 1 (no valid field number); "
-                + "pass it explicitly")
+            throw .badHeader(
+                path: file,
+                reason: "cannot infer the number of libFFM fields from line 1 (no valid field number); "
+                    + "pass it explicitly")
         }
         guard count <= LibFMFormat.maximumInferredFieldCount else {
-            throw .badHeader(path: file, reason: "line 1 has field number \(count - 1), implausibly many fields to infer "
-                + "(at most \(LibFMFormat.maximumInferredFieldCount)); pass the number of fields explicitly")
+            throw .badHeader(
+                path: file,
+                reason: "line 1 has field number \(count - 1), implausibly many fields to infer "
+                    + "(at most \(LibFMFormat.maximumInferredFieldCount)); pass the number of fields explicitly")
         }
         fieldCount = count
         schema = LibFMFormat.schema(fieldCount: count)
@@ -284,9 +303,11 @@ public struct LibFMFormat: LineFormat {
     }
 
     private static func malformed(_ token: UnsafeBufferPointer<UInt8>, layout: Layout) -> RowProblem {
-        RowProblem(kind: "malformed feature", detail: "\"\(RowProblem.quote(token))\" is not "
-            + (layout == .libSVM ? "feature:value (libSVM)" : "field:feature:value (libFFM)")
-            + " with whole-number field and feature and a numeric value")
+        RowProblem(
+            kind: "malformed feature",
+            detail: "\"\(RowProblem.quote(token))\" is not "
+                + (layout == .libSVM ? "feature:value (libSVM)" : "field:feature:value (libFFM)")
+                + " with whole-number field and feature and a numeric value")
     }
 }
 

@@ -91,8 +91,10 @@ public struct MovieLensFormat: LineFormat {
         case .missing:
             throw .fileNotFound(path: folder)
         case .file:
-            throw .badHeader(path: folder, reason: "is a file, not a MovieLens folder: pass the folder that holds "
-                + "u.data, u.user and u.item (ml-100k) or ratings.dat, users.dat and movies.dat (ml-1m)")
+            throw .badHeader(
+                path: folder,
+                reason: "is a file, not a MovieLens folder: pass the folder that holds "
+                    + "u.data, u.user and u.item (ml-100k) or ratings.dat, users.dat and movies.dat (ml-1m)")
         case .directory:
             break
         }
@@ -100,10 +102,12 @@ public struct MovieLensFormat: LineFormat {
             MovieLensFiles.kind(of: MovieLensFiles.join(folder, $0.ratingsFileName)) == .file
         }
         guard present.count == 1, let layout = present.first else {
-            throw .badHeader(path: folder, reason: present.isEmpty
-                ? "not a MovieLens folder: expected u.data, u.user and u.item (ml-100k) "
-                    + "or ratings.dat, users.dat and movies.dat (ml-1m)"
-                : "holds both u.data (ml-100k) and ratings.dat (ml-1m): keep one MovieLens dataset per folder")
+            throw .badHeader(
+                path: folder,
+                reason: present.isEmpty
+                    ? "not a MovieLens folder: expected u.data, u.user and u.item (ml-100k) "
+                        + "or ratings.dat, users.dat and movies.dat (ml-1m)"
+                    : "holds both u.data (ml-100k) and ratings.dat (ml-1m): keep one MovieLens dataset per folder")
         }
         self.folder = folder
         self.layout = layout
@@ -123,11 +127,14 @@ public struct MovieLensFormat: LineFormat {
     public func parse(_ line: UnsafeBufferPointer<UInt8>, into rows: inout ParsedRows) throws(RowProblem) {
         var cursor = MovieLensFieldCursor(line, separator: separator, doubled: doubledSeparator)
         guard let userRange = cursor.next(), let itemRange = cursor.next(), let ratingRange = cursor.next(),
-              let timeRange = cursor.next(), cursor.next() == nil else {
+            let timeRange = cursor.next(), cursor.next() == nil
+        else {
             let found = MovieLensFieldCursor.count(line, separator: separator, doubled: doubledSeparator)
-            throw RowProblem(kind: "wrong column count", detail: layout == .ml100k
-                ? "expected 4 columns (user id TAB item id TAB rating TAB timestamp), found \(found)"
-                : "expected 4 columns (UserID::MovieID::Rating::Timestamp), found \(found)")
+            throw RowProblem(
+                kind: "wrong column count",
+                detail: layout == .ml100k
+                    ? "expected 4 columns (user id TAB item id TAB rating TAB timestamp), found \(found)"
+                    : "expected 4 columns (UserID::MovieID::Rating::Timestamp), found \(found)")
         }
         let user = line.slice(userRange)
         let item = line.slice(itemRange)
@@ -150,13 +157,15 @@ public struct MovieLensFormat: LineFormat {
             if let slot = userSlot {
                 let first = slot * MovieLensTables.userValueCount
                 for k in 0..<MovieLensTables.userValueCount {
-                    try rows.setCategorical(Column.firstUserValue + k,
-                                            bytes: MovieLensTables.value(tables.userSpans[first + k], in: arena))
+                    try rows.setCategorical(
+                        Column.firstUserValue + k,
+                        bytes: MovieLensTables.value(tables.userSpans[first + k], in: arena))
                 }
             }
             if let slot = movieSlot {
-                try rows.setCategorical(Column.releaseYear,
-                                        bytes: MovieLensTables.value(tables.movieYears[slot], in: arena))
+                try rows.setCategorical(
+                    Column.releaseYear,
+                    bytes: MovieLensTables.value(tables.movieYears[slot], in: arena))
                 let start = slot == 0 ? 0 : tables.movieGenreEnds[slot - 1]
                 for g in start..<tables.movieGenreEnds[slot] {
                     try rows.appendMultiValue(Column.genres, bytes: MovieLensTables.value(tables.genreSpans[g], in: arena))

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A value's place in `MovieLensTables.arena`: offset << 32 | length. Length 0 means missing.
@@ -173,7 +173,6 @@ enum MovieLensFiles {
     }
 }
 
-
 // MARK: Loading the side tables
 
 extension MovieLensTables {
@@ -189,14 +188,16 @@ extension MovieLensTables {
         var tables = MovieLensTables()
         switch layout {
         case .ml100k:
-            try tables.loadUsers(path: MovieLensFiles.join(folder, layout.usersFileName), separator: ASCII.pipe, doubled: false,
-                                 ageColumn: 1, genderColumn: 2,
-                                 columnNames: "user id|age|gender|occupation|zip code")
+            try tables.loadUsers(
+                path: MovieLensFiles.join(folder, layout.usersFileName), separator: ASCII.pipe, doubled: false,
+                ageColumn: 1, genderColumn: 2,
+                columnNames: "user id|age|gender|occupation|zip code")
             try tables.loadMovies100k(path: MovieLensFiles.join(folder, layout.moviesFileName))
         case .ml1m:
-            try tables.loadUsers(path: MovieLensFiles.join(folder, layout.usersFileName), separator: ASCII.colon, doubled: true,
-                                 ageColumn: 2, genderColumn: 1,
-                                 columnNames: "UserID::Gender::Age::Occupation::Zip-code")
+            try tables.loadUsers(
+                path: MovieLensFiles.join(folder, layout.usersFileName), separator: ASCII.colon, doubled: true,
+                ageColumn: 2, genderColumn: 1,
+                columnNames: "UserID::Gender::Age::Occupation::Zip-code")
             try tables.loadMovies1m(path: MovieLensFiles.join(folder, layout.moviesFileName))
         }
         return tables
@@ -204,15 +205,19 @@ extension MovieLensTables {
 
     /// Reads a users file: five columns, id first, occupation fourth and zip code fifth in both
     /// layouts; age and gender swap places between them.
-    private mutating func loadUsers(path: String, separator: UInt8, doubled: Bool, ageColumn: Int, genderColumn: Int,
-                                    columnNames: String) throws(DataError) {
+    private mutating func loadUsers(
+        path: String, separator: UInt8, doubled: Bool, ageColumn: Int, genderColumn: Int,
+        columnNames: String
+    ) throws(DataError) {
         try BlockLineReader.forEachLine(in: path) { (lineNumber, line) throws(DataError) in
             if line.isEmpty { return }
             let fields = MovieLensFieldCursor.split(line, separator: separator, doubled: doubled)
             guard fields.count == 5 else {
-                throw .badRow(path: path, line: lineNumber, problem: RowProblem(
-                    kind: "wrong column count",
-                    detail: "expected 5 columns (\(columnNames)), found \(fields.count)"))
+                throw .badRow(
+                    path: path, line: lineNumber,
+                    problem: RowProblem(
+                        kind: "wrong column count",
+                        detail: "expected 5 columns (\(columnNames)), found \(fields.count)"))
             }
             guard let id = NumberParser.parseInt(fields[0]) else {
                 throw .badRow(path: path, line: lineNumber, problem: .notANumber(column: "user id", text: fields[0]))
@@ -242,10 +247,12 @@ extension MovieLensTables {
             if line.isEmpty { return }
             let fields = MovieLensFieldCursor.split(line, separator: ASCII.pipe, doubled: false)
             guard fields.count == columnCount else {
-                throw .badRow(path: path, line: lineNumber, problem: RowProblem(
-                    kind: "wrong column count",
-                    detail: "expected \(columnCount) columns (movie id|title|release date|video release date|IMDb URL|"
-                        + "19 genre flags), found \(fields.count)"))
+                throw .badRow(
+                    path: path, line: lineNumber,
+                    problem: RowProblem(
+                        kind: "wrong column count",
+                        detail: "expected \(columnCount) columns (movie id|title|release date|video release date|IMDb URL|"
+                            + "19 genre flags), found \(fields.count)"))
             }
             guard let id = NumberParser.parseInt(fields[0]) else {
                 throw .badRow(path: path, line: lineNumber, problem: .notANumber(column: "movie id", text: fields[0]))
@@ -255,9 +262,11 @@ extension MovieLensTables {
             var year: MovieLensSpan = 0
             if !date.isEmpty {
                 guard let digits = MovieLensTables.trailingDigits(date, count: 4, after: ASCII.minus) else {
-                    throw .badRow(path: path, line: lineNumber, problem: RowProblem(
-                        kind: "bad date",
-                        detail: "the release date should look like 01-Jan-1995 but is \"\(RowProblem.quote(date))\""))
+                    throw .badRow(
+                        path: path, line: lineNumber,
+                        problem: RowProblem(
+                            kind: "bad date",
+                            detail: "the release date should look like 01-Jan-1995 but is \"\(RowProblem.quote(date))\""))
                 }
                 year = store(digits)
             }
@@ -267,10 +276,12 @@ extension MovieLensTables {
                 if flag.count == 1 && flag[0] == ASCII.zero + 1 {
                     genres.append(name)
                 } else if !(flag.count == 1 && flag[0] == ASCII.zero) {
-                    throw .badRow(path: path, line: lineNumber, problem: RowProblem(
-                        kind: "bad genre flag",
-                        detail: "the \(MovieLensTables.genres100k[g]) flag (column \(6 + g)) should be 0 or 1 "
-                            + "but is \"\(RowProblem.quote(flag))\""))
+                    throw .badRow(
+                        path: path, line: lineNumber,
+                        problem: RowProblem(
+                            kind: "bad genre flag",
+                            detail: "the \(MovieLensTables.genres100k[g]) flag (column \(6 + g)) should be 0 or 1 "
+                                + "but is \"\(RowProblem.quote(flag))\""))
                 }
             }
             if let firstLine = addMovie(id: id, line: lineNumber, year: year, genres: genres) {
@@ -285,9 +296,11 @@ extension MovieLensTables {
             if line.isEmpty { return }
             let fields = MovieLensFieldCursor.split(line, separator: ASCII.colon, doubled: true)
             guard fields.count == 3 else {
-                throw .badRow(path: path, line: lineNumber, problem: RowProblem(
-                    kind: "wrong column count",
-                    detail: "expected 3 columns (MovieID::Title (Year)::Genres), found \(fields.count)"))
+                throw .badRow(
+                    path: path, line: lineNumber,
+                    problem: RowProblem(
+                        kind: "wrong column count",
+                        detail: "expected 3 columns (MovieID::Title (Year)::Genres), found \(fields.count)"))
             }
             guard let id = NumberParser.parseInt(fields[0]) else {
                 throw .badRow(path: path, line: lineNumber, problem: .notANumber(column: "movie id", text: fields[0]))
@@ -296,8 +309,10 @@ extension MovieLensTables {
             var year: MovieLensSpan = 0
             let title = fields[1].trimmingSpaces()
             if let last = title.last, last == UInt8(ascii: ")"),
-               let digits = MovieLensTables.trailingDigits(title.slice(0..<title.count - 1), count: 4,
-                                                           after: UInt8(ascii: "(")) {
+                let digits = MovieLensTables.trailingDigits(
+                    title.slice(0..<title.count - 1), count: 4,
+                    after: UInt8(ascii: "("))
+            {
                 year = store(digits)
             }
             var genres: [MovieLensSpan] = []
@@ -317,8 +332,10 @@ extension MovieLensTables {
     }
 
     /// The last `count` bytes of `text` when they are all digits and preceded by `before`.
-    private static func trailingDigits(_ text: UnsafeBufferPointer<UInt8>, count: Int,
-                                       after before: UInt8) -> UnsafeBufferPointer<UInt8>? {
+    private static func trailingDigits(
+        _ text: UnsafeBufferPointer<UInt8>, count: Int,
+        after before: UInt8
+    ) -> UnsafeBufferPointer<UInt8>? {
         guard text.count > count else { return nil }
         let start = text.count - count
         guard text[start - 1] == before else { return nil }

@@ -60,8 +60,9 @@ public struct ParsedRows: Sendable {
 
     /// Creates an empty buffer shaped for `schema`.
     public init(schema: Schema) {
-        self.init(denseCount: schema.dense.count, categoricalCount: schema.categorical.count,
-                  multiValuedCount: schema.multiValued.count)
+        self.init(
+            denseCount: schema.dense.count, categoricalCount: schema.categorical.count,
+            multiValuedCount: schema.multiValued.count)
     }
 
     /// Forgets all rows, keeping capacity.
@@ -167,8 +168,9 @@ public struct ParsedRows: Sendable {
     @inline(__always)
     private mutating func store(_ bytes: UnsafeBufferPointer<UInt8>) throws(RowProblem) -> (UInt64, UInt64) {
         guard bytes.count <= ParsedRows.maximumValueLength else {
-            throw RowProblem(kind: "value too long",
-                             detail: "a categorical value is \(bytes.count) bytes long (at most \(ParsedRows.maximumValueLength))")
+            throw RowProblem(
+                kind: "value too long",
+                detail: "a categorical value is \(bytes.count) bytes long (at most \(ParsedRows.maximumValueLength))")
         }
         let offset = arenaCount
         let needed = offset + bytes.count
@@ -251,8 +253,12 @@ public struct ParsedRows: Sendable {
     }
 
     /// Calls `body` with the rows' storage as buffers, for the preparer's counting loops.
-    func withBuffers<R>(_ body: (_ keys: UnsafeBufferPointer<UInt64>, _ spans: UnsafeBufferPointer<UInt64>,
-                                 _ arena: UnsafeBufferPointer<UInt8>) -> R) -> R {
+    func withBuffers<R>(
+        _ body: (
+            _ keys: UnsafeBufferPointer<UInt64>, _ spans: UnsafeBufferPointer<UInt64>,
+            _ arena: UnsafeBufferPointer<UInt8>
+        ) -> R
+    ) -> R {
         keyStorage.withUnsafeBufferPointer { keys in
             spanStorage.withUnsafeBufferPointer { spans in
                 arenaStorage.withUnsafeBufferPointer { arena in body(keys, spans, arena) }

@@ -1,14 +1,14 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Turns raw files into a prepared dataset directory: column files that training memory-maps,
@@ -27,8 +27,9 @@ public enum Preparer {
         options: PrepareOptions = PrepareOptions(),
         progress: (@Sendable (PrepareProgress) -> Void)? = nil
     ) throws(DataError) -> PrepareReport {
-        let run = try PrepareRun(format: format, formatName: formatName, inputs: inputs, output: output,
-                                 options: options, progress: progress)
+        let run = try PrepareRun(
+            format: format, formatName: formatName, inputs: inputs, output: output,
+            options: options, progress: progress)
         return try run.execute()
     }
 }
@@ -88,8 +89,10 @@ private final class PrepareRun<F: LineFormat> {
     let multiIDs: [ColumnWriter]
     var multiValueCounts: [UInt64]
 
-    init(format: F, formatName: String, inputs: [String], output: String, options: PrepareOptions,
-         progress: (@Sendable (PrepareProgress) -> Void)?) throws(DataError) {
+    init(
+        format: F, formatName: String, inputs: [String], output: String, options: PrepareOptions,
+        progress: (@Sendable (PrepareProgress) -> Void)?
+    ) throws(DataError) {
         guard !inputs.isEmpty else { throw .invalidOption("prepare needs at least one input file") }
         guard options.minCount >= 1 else { throw .invalidOption("--min-count must be at least 1 (got \(options.minCount))") }
         self.format = format
@@ -232,7 +235,8 @@ private final class PrepareRun<F: LineFormat> {
                         blankLines += leadingBlank
                     }
                     guard format.schema == schema else {
-                        throw DataError.badHeader(path: path, reason: "its columns differ from the first input's; all inputs must share one layout")
+                        throw DataError.badHeader(
+                            path: path, reason: "its columns differ from the first input's; all inputs must share one layout")
                     }
                 }
                 let lines = try process(block: body, path: path, fileLineStart: fileLine)
@@ -248,9 +252,11 @@ private final class PrepareRun<F: LineFormat> {
         if rows == rowsBefore {
             let skippedHere = skipped.values.reduce(0, +) - skippedBefore
             if skippedHere > 0 {
-                throw .badHeader(path: path, reason: "all \(skippedHere) of its rows are bad ("
-                    + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                    + "); is this the right --format?")
+                throw .badHeader(
+                    path: path,
+                    reason: "all \(skippedHere) of its rows are bad ("
+                        + skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                        + "); is this the right --format?")
             }
             throw hasHeader ? .badHeader(path: path, reason: "it has a header but no data rows") : .emptyFile(path: path)
         }
@@ -274,7 +280,10 @@ private final class PrepareRun<F: LineFormat> {
                 var lines = LineIterator(pieces[index].bytes)
                 while let line = lines.next() {
                     defer { result.lines += 1 }
-                    if line.isEmpty { result.blankLines += 1; continue }
+                    if line.isEmpty {
+                        result.blankLines += 1
+                        continue
+                    }
                     rows.beginRow()
                     do throws(RowProblem) {
                         try parser.parse(line, into: &rows)
@@ -322,7 +331,9 @@ private final class PrepareRun<F: LineFormat> {
                 switch options.split {
                 case .random(let seed): part = DataSplit.randomPart(row: UInt64(dataLine), seed: seed)
                 case .sequential:
-                    part = sequentialRanges.train.contains(dataLine) ? .train
+                    part =
+                        sequentialRanges.train.contains(dataLine)
+                        ? .train
                         : sequentialRanges.validation.contains(dataLine) ? .validation : .test
                 }
                 blockParts.append(UInt8(part.rawValue))
@@ -352,9 +363,11 @@ private final class PrepareRun<F: LineFormat> {
                             rows.withBuffers { keys, spans, arena in
                                 partsOfRows.withUnsafeBufferPointer { parts in
                                     ids.withUnsafeMutableBufferPointer { out in
-                                        builder.assign(keys: keys, spans: spans, arena: arena, stride: categoricalCount, offset: field,
-                                                       rows: rows.count, parts: UnsafeBufferPointer(rebasing: parts[base..<base + rows.count]),
-                                                       ids: UnsafeMutableBufferPointer(rebasing: out[base * categoricalCount..<(base + rows.count) * categoricalCount]))
+                                        builder.assign(
+                                            keys: keys, spans: spans, arena: arena, stride: categoricalCount, offset: field,
+                                            rows: rows.count, parts: UnsafeBufferPointer(rebasing: parts[base..<base + rows.count]),
+                                            ids: UnsafeMutableBufferPointer(
+                                                rebasing: out[base * categoricalCount..<(base + rows.count) * categoricalCount]))
                                     }
                                 }
                             }
@@ -366,8 +379,9 @@ private final class PrepareRun<F: LineFormat> {
                                     let end = rows.multiEnds[m][r]
                                     for v in start..<end {
                                         let id = rows.withBuffers { _, _, arena in
-                                            builder.provisionalID(key: rows.multiKeys[m][v], arena: arena, range: ParsedRows.range(of: rows.multiSpans[m][v]),
-                                                                  training: partsOfRows[base + r] == 0)
+                                            builder.provisionalID(
+                                                key: rows.multiKeys[m][v], arena: arena, range: ParsedRows.range(of: rows.multiSpans[m][v]),
+                                                training: partsOfRows[base + r] == 0)
                                         }
                                         out.append(id)
                                     }
@@ -453,14 +467,17 @@ private final class PrepareRun<F: LineFormat> {
         ) { [progress, rows] done, total in
             progress?(PrepareProgress(stage: "finishing", done: done, total: total, rows: rows))
         }
-        files["categorical.u32"] = .init(path: "categorical.u32", bytes: ColumnHeader.size + rows * schema.categorical.count * 4,
-                                         xxh64: hex64(categoricalCounts.checksum))
+        files["categorical.u32"] = .init(
+            path: "categorical.u32", bytes: ColumnHeader.size + rows * schema.categorical.count * 4,
+            xxh64: hex64(categoricalCounts.checksum))
         var multiCounts: [IDRemapper.Counts] = []
         for (m, name) in schema.multiValued.enumerated() {
-            let counts = try remapper.remap(path: temporary + "/multi/\(name).ids.u32", partsPath: nil, width: 1,
-                                            remaps: [remaps[schema.categorical.count + m]], progress: nil)
-            files["multi/\(name).ids.u32"] = .init(path: "multi/\(name).ids.u32", bytes: ColumnHeader.size + Int(multiValueCounts[m]) * 4,
-                                                    xxh64: hex64(counts.checksum))
+            let counts = try remapper.remap(
+                path: temporary + "/multi/\(name).ids.u32", partsPath: nil, width: 1,
+                remaps: [remaps[schema.categorical.count + m]], progress: nil)
+            files["multi/\(name).ids.u32"] = .init(
+                path: "multi/\(name).ids.u32", bytes: ColumnHeader.size + Int(multiValueCounts[m]) * 4,
+                xxh64: hex64(counts.checksum))
             multiCounts.append(counts)
         }
 
@@ -471,22 +488,26 @@ private final class PrepareRun<F: LineFormat> {
         let partNames = SplitPart.allCases.map(\.name)
         var fieldSummaries: [DatasetManifest.FieldSummary] = []
         for (i, name) in schema.dense.enumerated() {
-            fieldSummaries.append(.init(name: name, kind: .dense, cardinality: nil, distinctValues: nil,
-                                        missingRows: denseMissing[i], oovRows: nil, values: nil, oovValues: nil))
+            fieldSummaries.append(
+                .init(
+                    name: name, kind: .dense, cardinality: nil, distinctValues: nil,
+                    missingRows: denseMissing[i], oovRows: nil, values: nil, oovValues: nil))
         }
         for (f, name) in schema.categorical.enumerated() {
-            fieldSummaries.append(.init(
-                name: name, kind: .categorical, cardinality: vocabularies[f].cardinality, distinctValues: distinct[f],
-                missingRows: categoricalCounts.missing[f],
-                oovRows: Dictionary(uniqueKeysWithValues: partNames.enumerated().map { ($1, categoricalCounts.oov[f][$0]) }),
-                values: nil, oovValues: nil))
+            fieldSummaries.append(
+                .init(
+                    name: name, kind: .categorical, cardinality: vocabularies[f].cardinality, distinctValues: distinct[f],
+                    missingRows: categoricalCounts.missing[f],
+                    oovRows: Dictionary(uniqueKeysWithValues: partNames.enumerated().map { ($1, categoricalCounts.oov[f][$0]) }),
+                    values: nil, oovValues: nil))
         }
         for (m, name) in schema.multiValued.enumerated() {
             let f = schema.categorical.count + m
-            fieldSummaries.append(.init(
-                name: name, kind: .multiValued, cardinality: vocabularies[f].cardinality, distinctValues: distinct[f],
-                missingRows: multiEmptyRows[m], oovRows: nil, values: Int(multiValueCounts[m]),
-                oovValues: multiCounts[m].oov[0].reduce(0, +)))
+            fieldSummaries.append(
+                .init(
+                    name: name, kind: .multiValued, cardinality: vocabularies[f].cardinality, distinctValues: distinct[f],
+                    missingRows: multiEmptyRows[m], oovRows: nil, values: Int(multiValueCounts[m]),
+                    oovValues: multiCounts[m].oov[0].reduce(0, +)))
         }
         let splitSummary: DatasetManifest.SplitSummary
         let rowsByPart = Dictionary(uniqueKeysWithValues: partNames.enumerated().map { ($1, rowsPerPart[$0]) })
@@ -499,16 +520,19 @@ private final class PrepareRun<F: LineFormat> {
         }
         let manifest = DatasetManifest(
             createdBy: "compactrec \(CompactRecVersion.current)",
-            source: .init(format: formatName, files: sourceFiles, lines: dataLines, blankLines: blankLines, skippedRows: skipped,
-                          settings: options.input),
+            source: .init(
+                format: formatName, files: sourceFiles, lines: dataLines, blankLines: blankLines, skippedRows: skipped,
+                settings: options.input),
             schema: schema,
-            preprocessing: .init(minCount: options.minCount, vocabularyFrom: "train", denseTransform: options.denseTransform,
-                                 denseMissingValue: options.denseMissingValue, oovID: Vocabulary.oovID, missingID: Vocabulary.missingID),
+            preprocessing: .init(
+                minCount: options.minCount, vocabularyFrom: "train", denseTransform: options.denseTransform,
+                denseMissingValue: options.denseMissingValue, oovID: Vocabulary.oovID, missingID: Vocabulary.missingID),
             split: splitSummary, fields: fieldSummaries, files: files)
         try writeFile(temporary + "/dataset.json", try manifest.encoded())
         try publish()
-        return PrepareReport(manifest: manifest, seconds: monotonicSeconds() - start, inputBytes: totalBytes,
-                             peakResidentBytes: ProcessInfoShim.peakResidentBytes, skippedExamples: skippedExamples)
+        return PrepareReport(
+            manifest: manifest, seconds: monotonicSeconds() - start, inputBytes: totalBytes,
+            peakResidentBytes: ProcessInfoShim.peakResidentBytes, skippedExamples: skippedExamples)
     }
 
     func writeFile(_ path: String, _ bytes: [UInt8]) throws(DataError) {
@@ -577,8 +601,10 @@ private final class PrepareRun<F: LineFormat> {
         }
         let contents = isDirectory ? (try? manager.contentsOfDirectory(atPath: output)) ?? [] : nil
         guard let contents, contents.isEmpty || contents.contains("dataset.json") else {
-            throw .writeFailed(path: output, reason: "it exists and is not a prepared dataset; --force only replaces a dataset "
-                + "(a directory with dataset.json) or an empty directory. Choose another --output")
+            throw .writeFailed(
+                path: output,
+                reason: "it exists and is not a prepared dataset; --force only replaces a dataset "
+                    + "(a directory with dataset.json) or an empty directory. Choose another --output")
         }
         let outputPath = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path + "/"
         for input in inputs where URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path.hasPrefix(outputPath) {

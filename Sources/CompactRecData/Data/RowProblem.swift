@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// What is wrong with one source row. `prepare` adds the file and line, and with
@@ -30,7 +30,9 @@ public struct RowProblem: Error, LocalizedError, Sendable, Equatable, CustomStri
 
     /// A numeric column holds a number too large for Float32 (it would become infinity).
     public static func outOfRange(column: String, text: some Collection<UInt8>) -> RowProblem {
-        RowProblem(kind: "value out of range", detail: "column \(column) holds \"\(RowProblem.quote(text))\", beyond Float32's range (about 3.4e38)")
+        RowProblem(
+            kind: "value out of range",
+            detail: "column \(column) holds \"\(RowProblem.quote(text))\", beyond Float32's range (about 3.4e38)")
     }
 
     /// The label is not 0 or 1.

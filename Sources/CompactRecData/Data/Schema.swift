@@ -49,8 +49,9 @@ public struct Schema: Sendable, Codable, Equatable {
     /// Criteo-Kaggle's layout: I1..I13 dense, C1..C26 categorical (or other counts, for teacher
     /// data generated with a different number of fields).
     public static func criteo(denseCount: Int = 13, categoricalCount: Int = 26) -> Schema {
-        Schema(dense: (0..<denseCount).map { "I\($0 + 1)" },
-               categorical: (0..<categoricalCount).map { "C\($0 + 1)" })
+        Schema(
+            dense: (0..<denseCount).map { "I\($0 + 1)" },
+            categorical: (0..<categoricalCount).map { "C\($0 + 1)" })
     }
 
     /// Categorical names followed by multi-valued names: the fields that get a vocabulary.

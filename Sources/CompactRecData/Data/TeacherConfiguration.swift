@@ -70,15 +70,19 @@ public struct TeacherConfiguration: Sendable, Equatable {
     /// A configuration. `cardinalities` and `ranks` default to the 26-field defaults (cycled for
     /// other field counts); a single value is used for every field. Lists whose length does not
     /// match `fields` are kept as given and rejected by `validate()`.
-    public init(rows: Int = 1_000_000, seed: UInt64 = 1, fields: Int = 26,
-                cardinalities: [Int]? = nil, ranks: [Int]? = nil, splitSeed: UInt64 = 42,
-                targetClickRate: Double = 0.25, logitStandardDeviation: Double = 1.25,
-                chunkRows: Int = 65_536, calibrationRows: Int = 32_768, threads: Int? = nil) {
+    public init(
+        rows: Int = 1_000_000, seed: UInt64 = 1, fields: Int = 26,
+        cardinalities: [Int]? = nil, ranks: [Int]? = nil, splitSeed: UInt64 = 42,
+        targetClickRate: Double = 0.25, logitStandardDeviation: Double = 1.25,
+        chunkRows: Int = 65_536, calibrationRows: Int = 32_768, threads: Int? = nil
+    ) {
         self.rows = rows
         self.seed = seed
-        self.cardinalities = TeacherConfiguration.expand(cardinalities, fields: fields)
+        self.cardinalities =
+            TeacherConfiguration.expand(cardinalities, fields: fields)
             ?? TeacherConfiguration.defaultCardinalities(fields: fields)
-        self.ranks = TeacherConfiguration.expand(ranks, fields: fields)
+        self.ranks =
+            TeacherConfiguration.expand(ranks, fields: fields)
             ?? TeacherConfiguration.defaultRanks(fields: fields)
         self.fields = fields
         self.splitSeed = splitSeed
@@ -133,7 +137,9 @@ public struct TeacherConfiguration: Sendable, Equatable {
         }
         guard parameterBytes <= TeacherConfiguration.maximumParameterBytes else {
             let gigabytes = (parameterBytes / 1e8).rounded() / 10
-            throw .invalidSetting("the teacher would need \(gigabytes) GB for its parameters (the limit is \(TeacherConfiguration.maximumParameterBytes / 1e9) GB, cardinality x (rank + 1) x 4 bytes summed over fields): lower --cardinalities or --ranks.")
+            throw .invalidSetting(
+                "the teacher would need \(gigabytes) GB for its parameters (the limit is \(TeacherConfiguration.maximumParameterBytes / 1e9) GB, cardinality x (rank + 1) x 4 bytes summed over fields): lower --cardinalities or --ranks."
+            )
         }
         guard targetClickRate > 0.001 && targetClickRate < 0.999 else {
             throw .invalidSetting("the target click rate must be between 0.001 and 0.999 (got \(targetClickRate)).")

@@ -1,15 +1,16 @@
 import Dispatch
+
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Writes synthetic click logs in Criteo-Kaggle's exact TSV layout, labelled by a hidden
@@ -139,8 +140,10 @@ public struct TeacherGenerator: Sendable {
     /// group `g` runs on a writer thread while group `g + 1` is computed into a second set of
     /// buffers, so a slow disk does not idle the cores. Returns the first write error, if any
     /// (generation stops there).
-    private func generate(writer: TeacherFileWriter?,
-                          progress: ((Int, Int) -> Void)?) -> (totals: GenerationTotals, error: GeneratorError?) {
+    private func generate(
+        writer: TeacherFileWriter?,
+        progress: ((Int, Int) -> Void)?
+    ) -> (totals: GenerationTotals, error: GeneratorError?) {
         let rows = configuration.rows
         let slotRows = min(configuration.chunkRows, rows)
         let perSet = min(threads, chunkCount)
@@ -273,16 +276,20 @@ public struct TeacherGenerator: Sendable {
         let function = TeacherFunctionTruth(
             bias: model.bias, firstOrderScale: scales.firstOrder, pairwiseScale: scales.pairwise,
             mlpScale: scales.mlp,
-            partStandardDeviations: [scales.firstOrder * deviations.firstOrder,
-                                     scales.pairwise * deviations.pairwise, scales.mlp * deviations.mlp],
+            partStandardDeviations: [
+                scales.firstOrder * deviations.firstOrder,
+                scales.pairwise * deviations.pairwise, scales.mlp * deviations.mlp,
+            ],
             logitStandardDeviation: configuration.logitStandardDeviation,
             embeddingDimension: TeacherModel.dimension, mlpHidden: TeacherModel.hidden,
             targetClickRate: configuration.targetClickRate)
         let oracle = TeacherOracle(
-            random: TeacherGenerator.metrics(split: "random", seed: configuration.splitSeed,
-                                             totals.randomProbabilities, totals.randomLabels),
-            sequential: TeacherGenerator.metrics(split: "sequential", seed: nil,
-                                                 totals.sequentialProbabilities, totals.sequentialLabels))
+            random: TeacherGenerator.metrics(
+                split: "random", seed: configuration.splitSeed,
+                totals.randomProbabilities, totals.randomLabels),
+            sequential: TeacherGenerator.metrics(
+                split: "sequential", seed: nil,
+                totals.sequentialProbabilities, totals.sequentialLabels))
         return TeacherTruth(
             seed: configuration.seed, rows: rows, chunkRows: configuration.chunkRows,
             layout: configuration.layoutName, columns: configuration.columnCount,
@@ -291,8 +298,10 @@ public struct TeacherGenerator: Sendable {
             teacher: function, dense: dense, categorical: categorical, oracle: oracle)
     }
 
-    private static func metrics(split: String, seed: UInt64?, _ probabilities: [Double],
-                                _ labels: [UInt8]) -> TeacherOracleMetrics {
+    private static func metrics(
+        split: String, seed: UInt64?, _ probabilities: [Double],
+        _ labels: [UInt8]
+    ) -> TeacherOracleMetrics {
         let positives = labels.reduce(0) { $0 + Int($1) }
         return TeacherOracleMetrics(
             split: split, splitSeed: seed, testRows: labels.count, positives: positives,

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// One dense column of the teacher world: a log-normal count, floored to an integer and shifted
@@ -230,10 +230,13 @@ final class TeacherModel: @unchecked Sendable {
             let r = configuration.ranks[f]
             if r > 0 {
                 total = (total + 15) & ~15  // 64-byte aligned starts
-                rowOffsets.append(total); total += n * (r + 1)
-                basisOffsets.append(total); total += r * dimension
+                rowOffsets.append(total)
+                total += n * (r + 1)
+                basisOffsets.append(total)
+                total += r * dimension
             } else {
-                rowOffsets.append(0); basisOffsets.append(0)
+                rowOffsets.append(0)
+                basisOffsets.append(0)
             }
             aliasOffsets.append(aliasTotal)
             aliasTotal += ZipfSampler.tableSize(count: n)
@@ -242,7 +245,7 @@ final class TeacherModel: @unchecked Sendable {
         // misses.
         let rawParameters = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 1 << 21)
         #if os(Linux)
-        if total * 4 >= 1 << 21 { _ = madvise(rawParameters, total * 4, Int32(MADV_HUGEPAGE)) }
+            if total * 4 >= 1 << 21 { _ = madvise(rawParameters, total * 4, Int32(MADV_HUGEPAGE)) }
         #endif
         parameters = rawParameters.bindMemory(to: Float.self, capacity: total)
         parameters.initialize(repeating: 0, count: total)
@@ -271,9 +274,10 @@ final class TeacherModel: @unchecked Sendable {
         var dense: [TeacherDenseSpec] = []
         for profile in TeacherModel.denseProfiles {
             let rate = 0.05 + 0.35 * rng.nextUnitDouble()
-            dense.append(TeacherDenseSpec(
-                logMean: profile.logMean, logStd: profile.logStd, offset: profile.offset,
-                signal: profile.signal, missingRate: rate, missingThreshold: TeacherModel.threshold(rate)))
+            dense.append(
+                TeacherDenseSpec(
+                    logMean: profile.logMean, logStd: profile.logStd, offset: profile.offset,
+                    signal: profile.signal, missingRate: rate, missingThreshold: TeacherModel.threshold(rate)))
         }
         denseList = dense
         denseSpecs = .allocate(capacity: dense.count)
@@ -368,8 +372,9 @@ final class TeacherModel: @unchecked Sendable {
         let offset = rng.next() % UInt64(n)
         let weightScale = 0.5 + rng.nextUnitDouble()
         let vectorScale = 0.5 + rng.nextUnitDouble()
-        let zipf = ZipfSampler(count: n, exponent: exponent,
-                               table: ZipfSampler.tableSize(count: n) > 0 ? aliasTable : nil)
+        let zipf = ZipfSampler(
+            count: n, exponent: exponent,
+            table: ZipfSampler.tableSize(count: n) > 0 ? aliasTable : nil)
         if r > 0 {
             let stride = r + 1
             fillGaussian(count: n, scale: weightScale, rng: &rng) { i, value in rows[i * stride] = value }
@@ -402,7 +407,8 @@ final class TeacherModel: @unchecked Sendable {
     }
 
     private static func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        var x = a, y = b
+        var x = a
+        var y = b
         while y != 0 { (x, y) = (y, x % y) }
         return x
     }
@@ -410,8 +416,10 @@ final class TeacherModel: @unchecked Sendable {
     /// Stores `count` scaled standard normals through `store(index, value)` (both of each polar
     /// pair used).
     @inline(__always)
-    private static func fillGaussian(count: Int, scale: Double, rng: inout SeededRandom,
-                                     _ store: (Int, Float) -> Void) {
+    private static func fillGaussian(
+        count: Int, scale: Double, rng: inout SeededRandom,
+        _ store: (Int, Float) -> Void
+    ) {
         var i = 0
         while i < count {
             let (a, b) = gaussianPair(&rng)
@@ -498,7 +506,10 @@ final class TeacherModel: @unchecked Sendable {
             for j in 1...r { squares += row[j] * row[j] }
         }
         // Pass 2: the sum of the fields' vectors in the common space.
-        var s0 = SIMD8<Float>.zero, s1 = SIMD8<Float>.zero, s2 = SIMD8<Float>.zero, s3 = SIMD8<Float>.zero
+        var s0 = SIMD8<Float>.zero
+        var s1 = SIMD8<Float>.zero
+        var s2 = SIMD8<Float>.zero
+        var s3 = SIMD8<Float>.zero
         for f in 0..<fieldSpecs.count {
             let spec = fieldSpecs[f]
             let r = spec.rank
@@ -530,7 +541,8 @@ final class TeacherModel: @unchecked Sendable {
             var acc = SIMD8<Float>.zero
             var offset = 0
             while offset < TeacherModel.mlpInputs * 4 {
-                acc += row.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                acc +=
+                    row.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                     * inputs.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
                 offset += 32
             }
@@ -570,7 +582,9 @@ final class TeacherModel: @unchecked Sendable {
         }
         // Standardise log(1 + x) of each dense column over its present values.
         for j in 0..<denseCount {
-            var sum = 0.0, sumSquares = 0.0, present = 0.0
+            var sum = 0.0
+            var sumSquares = 0.0
+            var present = 0.0
             for i in 0..<n {
                 let v = denseRows[i * denseCount + j]
                 if v == TeacherModel.missingDense { continue }
@@ -593,7 +607,8 @@ final class TeacherModel: @unchecked Sendable {
             parts[i] = components(of: scratch)
         }
         func deviation(_ value: (TeacherComponents) -> Float) -> Double {
-            var sum = 0.0, sumSquares = 0.0
+            var sum = 0.0
+            var sumSquares = 0.0
             for p in parts {
                 let v = Double(value(p))
                 sum += v
@@ -606,22 +621,26 @@ final class TeacherModel: @unchecked Sendable {
         rawStandardDeviations = deviations
         let shares = TeacherModel.shares
         let present = (deviations.0 > 1e-9, deviations.1 > 1e-9, deviations.2 > 1e-9)
-        let shareTotal = (present.0 ? shares.firstOrder : 0) + (present.1 ? shares.pairwise : 0)
+        let shareTotal =
+            (present.0 ? shares.firstOrder : 0) + (present.1 ? shares.pairwise : 0)
             + (present.2 ? shares.mlp : 0)
         let sigma = configuration.logitStandardDeviation
         func scale(_ isPresent: Bool, _ share: Double, _ deviation: Double) -> Double {
             guard isPresent, shareTotal > 0 else { return 0 }
             return sigma * (share / shareTotal).squareRoot() / deviation
         }
-        scales = (scale(present.0, shares.firstOrder, deviations.0),
-                  scale(present.1, shares.pairwise, deviations.1),
-                  scale(present.2, shares.mlp, deviations.2))
+        scales = (
+            scale(present.0, shares.firstOrder, deviations.0),
+            scale(present.1, shares.pairwise, deviations.1),
+            scale(present.2, shares.mlp, deviations.2)
+        )
         // Bisect the bias so that the mean click probability is the target.
         let raw = parts.map {
             scales.firstOrder * Double($0.firstOrder) + scales.pairwise * Double($0.pairwise)
                 + scales.mlp * Double($0.mlp)
         }
-        var low = -40.0, high = 40.0
+        var low = -40.0
+        var high = 40.0
         for _ in 0..<100 {
             let middle = 0.5 * (low + high)
             var sum = 0.0

@@ -17,8 +17,10 @@ struct VocabularyBuilder: Sendable {
     /// The provisional id of a value (key 0 = missing gives 0), adding it if new, and counting
     /// it if the row is a training row; its bytes are `arena[range]` (read only when new).
     @inline(__always)
-    mutating func provisionalID(key: UInt64, arena source: UnsafeBufferPointer<UInt8>, range: Range<Int>,
-                                training: Bool) -> UInt32 {
+    mutating func provisionalID(
+        key: UInt64, arena source: UnsafeBufferPointer<UInt8>, range: Range<Int>,
+        training: Bool
+    ) -> UInt32 {
         guard key != 0 else {
             if training { missingTrainCount &+= 1 }
             return 0
@@ -34,12 +36,15 @@ struct VocabularyBuilder: Sendable {
     /// Assigns provisional ids to field `offset` of `rows` row-major rows (`stride` values per
     /// row) and counts training rows (`parts[r] == 0`); new values' bytes are copied from
     /// `arena` at their spans.
-    mutating func assign(keys: UnsafeBufferPointer<UInt64>, spans: UnsafeBufferPointer<UInt64>, arena source: UnsafeBufferPointer<UInt8>,
-                         stride: Int, offset: Int, rows: Int, parts: UnsafeBufferPointer<UInt8>, ids: UnsafeMutableBufferPointer<UInt32>) {
+    mutating func assign(
+        keys: UnsafeBufferPointer<UInt64>, spans: UnsafeBufferPointer<UInt64>, arena source: UnsafeBufferPointer<UInt8>,
+        stride: Int, offset: Int, rows: Int, parts: UnsafeBufferPointer<UInt8>, ids: UnsafeMutableBufferPointer<UInt32>
+    ) {
         var nextID = UInt32(valueEnds.count)
         var inserted: [Int] = []
-        table.assign(keys: keys, stride: stride, offset: offset, rows: rows, parts: parts, ids: ids,
-                     nextID: &nextID, missing: &missingTrainCount, inserted: &inserted)
+        table.assign(
+            keys: keys, stride: stride, offset: offset, rows: rows, parts: parts, ids: ids,
+            nextID: &nextID, missing: &missingTrainCount, inserted: &inserted)
         for r in inserted {
             arena.append(contentsOf: UnsafeBufferPointer(rebasing: source[ParsedRows.range(of: spans[r * stride + offset])]))
             valueEnds.append(arena.count)
@@ -81,8 +86,9 @@ struct VocabularyBuilder: Sendable {
             ends.append(values.count)
             counts.append(UInt64(trainCounts[id]))
         }
-        let vocabulary = Vocabulary(name: name, valueBytes: values, valueEnds: ends, counts: counts,
-                                    missingCount: UInt64(trainCounts[0]))
+        let vocabulary = Vocabulary(
+            name: name, valueBytes: values, valueEnds: ends, counts: counts,
+            missingCount: UInt64(trainCounts[0]))
         return (vocabulary, remap)
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// `vocabulary.bin`: every categorical field's kept values, so prediction maps raw values to
@@ -41,7 +41,9 @@ public enum VocabularyFile {
         }
         let fileVersion = try reader.uint32()
         guard fileVersion <= version else {
-            throw .badDataset(path: path, reason: "vocabulary format version \(fileVersion) is newer than this compactrec reads (\(version)); upgrade compactrec")
+            throw .badDataset(
+                path: path,
+                reason: "vocabulary format version \(fileVersion) is newer than this compactrec reads (\(version)); upgrade compactrec")
         }
         try reader.verifyChecksumTrailer()
         let fieldCount = Int(try reader.uint32())

@@ -61,7 +61,10 @@ public struct XXHash64: Sendable {
             consumeStripe(pending.0, pending.1, pending.2, pending.3)
             pendingCount = 0
         }
-        var a = v1, b = v2, c = v3, d = v4
+        var a = v1
+        var b = v2
+        var c = v3
+        var d = v4
         while index + 32 <= count {
             let p = base + index
             a = XXHash64.round(a, UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
@@ -70,7 +73,10 @@ public struct XXHash64: Sendable {
             d = XXHash64.round(d, UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
             index += 32
         }
-        v1 = a; v2 = b; v3 = c; v4 = d
+        v1 = a
+        v2 = b
+        v3 = c
+        v4 = d
         if index < count {
             let rest = count - index
             withUnsafeMutableBytes(of: &pending) { stripe in

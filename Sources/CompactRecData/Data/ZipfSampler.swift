@@ -41,8 +41,10 @@ struct ZipfSampler: @unchecked Sendable {
         }
         hIntegralX1 = ZipfSampler.hIntegral(1.5, exponent) - 1
         hIntegralCount = ZipfSampler.hIntegral(Double(count) + 0.5, exponent)
-        shortcut = 2 - ZipfSampler.hIntegralInverse(
-            ZipfSampler.hIntegral(2.5, exponent) - ZipfSampler.h(2, exponent), exponent)
+        shortcut =
+            2
+            - ZipfSampler.hIntegralInverse(
+                ZipfSampler.hIntegral(2.5, exponent) - ZipfSampler.h(2, exponent), exponent)
     }
 
     /// The probability of rank `k` (0-based), for tests and reports.
@@ -68,7 +70,8 @@ struct ZipfSampler: @unchecked Sendable {
             var k = Int(x + 0.5)
             if k < 1 { k = 1 } else if k > count { k = count }
             if Double(k) - x <= shortcut
-                || u >= ZipfSampler.hIntegral(Double(k) + 0.5, exponent) - ZipfSampler.h(Double(k), exponent) {
+                || u >= ZipfSampler.hIntegral(Double(k) + 0.5, exponent) - ZipfSampler.h(Double(k), exponent)
+            {
                 return k - 1
             }
         }

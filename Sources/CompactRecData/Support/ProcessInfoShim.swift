@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Machine facts without importing Foundation into kernels.
@@ -15,14 +15,14 @@ enum ProcessInfoShim {
     static var peakResidentBytes: Int {
         var usage = rusage()
         #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
         #else
-        getrusage(RUSAGE_SELF, &usage)
+            getrusage(RUSAGE_SELF, &usage)
         #endif
         #if os(Linux)
-        return usage.ru_maxrss * 1024
+            return usage.ru_maxrss * 1024
         #else
-        return usage.ru_maxrss
+            return usage.ru_maxrss
         #endif
     }
 }

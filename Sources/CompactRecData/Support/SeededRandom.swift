@@ -46,7 +46,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return result
     }
 
-
     func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// A uniform Double in [0, 1) with 53 random bits.

@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// One raw feature value of a row given by field name (a scoring request's JSON), before
 /// preprocessing: a number for a dense field, text for a categorical one, a list of texts for
 /// a multi-valued one, or missing.

@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// `compactrec predict`: scores a file of raw rows, in the format the model was trained on,
 /// into a CSV file, streaming.
 ///
@@ -29,17 +30,20 @@ public enum FilePrediction {
 
     /// Scores the raw rows of `input` with `predictor` into the CSV file `output`, on
     /// `threads` threads; `progress` is told the input bytes done and rows scored.
-    public static func run(_ predictor: Predictor, input: String, output: String, threads: Int = Parallel.defaultThreads,
-                           batchSize: Int = 4096, blockSize: Int = 8 << 20,
-                           progress: (@Sendable (_ bytesDone: Int, _ bytesTotal: Int, _ rows: Int) -> Void)? = nil) throws(PredictionError) -> Report {
+    public static func run(
+        _ predictor: Predictor, input: String, output: String, threads: Int = Parallel.defaultThreads,
+        batchSize: Int = 4096, blockSize: Int = 8 << 20,
+        progress: (@Sendable (_ bytesDone: Int, _ bytesTotal: Int, _ rows: Int) -> Void)? = nil
+    ) throws(PredictionError) -> Report {
         let header = predictor.file.header
         let reader: any LineFormat
         let files: [String]
         do { (reader, files) = try header.input.reader(schema: header.schema, inputs: [input], labelsOptional: true) } catch {
             throw .input(error)
         }
-        var run = PredictionRun(predictor: predictor, path: files[0], output: output, threads: max(1, threads),
-                                batchSize: max(1, batchSize), progress: progress)
+        var run = PredictionRun(
+            predictor: predictor, path: files[0], output: output, threads: max(1, threads),
+            batchSize: max(1, batchSize), progress: progress)
         return try run.execute(format: reader, blockSize: blockSize)
     }
 }
@@ -115,8 +119,10 @@ private struct PredictionRun {
     var fileLine = 0
     var labeled = false
 
-    init(predictor: Predictor, path: String, output: String, threads: Int, batchSize: Int,
-         progress: (@Sendable (Int, Int, Int) -> Void)?) {
+    init(
+        predictor: Predictor, path: String, output: String, threads: Int, batchSize: Int,
+        progress: (@Sendable (Int, Int, Int) -> Void)?
+    ) {
         self.predictor = predictor
         self.path = path
         self.output = output
@@ -153,21 +159,26 @@ private struct PredictionRun {
             throw .writeFailed(path: output, reason: error.localizedDescription)
         }
         let seconds = monotonicSeconds() - started
-        return .init(rows: rows, labeled: labeled, inputBytes: reader.bytesRead, seconds: seconds,
-                     rowsPerSecond: Double(rows) / max(seconds, 1e-9))
+        return .init(
+            rows: rows, labeled: labeled, inputBytes: reader.bytesRead, seconds: seconds,
+            rowsPerSecond: Double(rows) / max(seconds, 1e-9))
     }
 
     /// Shows the format the first non-blank line (a header is skipped), checks that the rows
     /// have the model's fields, writes the CSV header; returns the block without the header.
-    private mutating func start<F: LineFormat>(_ format: inout F, block: UnsafeBufferPointer<UInt8>,
-                                               writer: AtomicFileWriter) throws -> UnsafeBufferPointer<UInt8> {
+    private mutating func start<F: LineFormat>(
+        _ format: inout F, block: UnsafeBufferPointer<UInt8>,
+        writer: AtomicFileWriter
+    ) throws -> UnsafeBufferPointer<UInt8> {
         let (first, leadingBlank, rest) = LineIterator.firstNonBlankLine(of: block)
         let isHeader = try format.start(file: path, firstLine: first)
         let expected = predictor.file.header.schema
         guard format.schema == expected else {
-            throw PredictionError.schemaMismatch(path: path, reason: "its columns give the fields "
-                + format.schema.fields.map(\.name).joined(separator: ", ") + ", but the model was trained on "
-                + expected.fields.map(\.name).joined(separator: ", "))
+            throw PredictionError.schemaMismatch(
+                path: path,
+                reason: "its columns give the fields "
+                    + format.schema.fields.map(\.name).joined(separator: ", ") + ", but the model was trained on "
+                    + expected.fields.map(\.name).joined(separator: ", "))
         }
         labeled = format.hasLabels
         try writer.append(text: labeled ? "line,label,score\n" : "line,score\n")
@@ -177,8 +188,10 @@ private struct PredictionRun {
     }
 
     /// Scores one block on all threads and appends its lines to `writer`.
-    private mutating func score<F: LineFormat>(_ block: UnsafeBufferPointer<UInt8>, format: F, workers: SharedArray<PredictionWorker>,
-                                               writer: AtomicFileWriter) throws {
+    private mutating func score<F: LineFormat>(
+        _ block: UnsafeBufferPointer<UInt8>, format: F, workers: SharedArray<PredictionWorker>,
+        writer: AtomicFileWriter
+    ) throws {
         let pieces = splitOnLines(block, parts: threads).map { UncheckedSendable($0) }
         let (predictor, batchSize) = (self.predictor, self.batchSize)
         Parallel.forEach(pieces.count, threads: threads) { i in

@@ -1,31 +1,36 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRec
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension ModelFile {
     /// The model file of `inference` (a trained model's inference form) trained on `store`
     /// by `training`: the dataset's schema, vocabularies, preprocessing and reader settings
     /// beside the weights. `schemaFile` supplies a schema-format dataset's schema file when its
     /// `dataset.json` predates recording it.
-    public init(inference: InferenceModel, training: RunConfiguration, step: Int, validation: Evaluation?,
-                store: ColumnStore, schemaFile: String? = nil) throws(ModelFileError) {
+    public init(
+        inference: InferenceModel, training: RunConfiguration, step: Int, validation: Evaluation?,
+        store: ColumnStore, schemaFile: String? = nil
+    ) throws(ModelFileError) {
         let manifest = store.manifest
         let vocabularies: [Vocabulary]
         do { vocabularies = try store.vocabularies() } catch {
             throw .cannotExport(path: store.directory, reason: error.reason)
         }
-        let widths = inference.configuration.embedding.fieldWidths
+        let widths =
+            inference.configuration.embedding.fieldWidths
             ?? Array(repeating: inference.configuration.dimension, count: vocabularies.count)
         var embedded = 0
         let fields = manifest.fields.map { field -> ModelFileHeader.ModelField in
             guard field.kind != .dense else { return .init(name: field.name, kind: field.kind, cardinality: nil, width: nil) }
             defer { embedded += 1 }
-            return .init(name: field.name, kind: field.kind, cardinality: field.cardinality,
-                         width: inference.configuration.kind == .lr ? nil : widths[embedded])
+            return .init(
+                name: field.name, kind: field.kind, cardinality: field.cardinality,
+                width: inference.configuration.kind == .lr ? nil : widths[embedded])
         }
         let header = ModelFileHeader(
             model: inference.configuration, schema: manifest.schema,
@@ -57,13 +62,16 @@ extension ModelFile {
                 validation = cursor.historySteps.last == cursor.step ? cursor.history.last : nil
             } else {
                 let file = try WeightsFile.read(from: path)
-                (configuration, weights, step, validation) = (file.header.configuration, file.weights, file.header.step, file.header.validation)
+                (configuration, weights, step, validation) = (
+                    file.header.configuration, file.weights, file.header.step, file.header.validation
+                )
             }
             let store = try openDataset(dataset ?? configuration.dataset.directory, for: configuration, source: path)
             let model = try ModelFactory.make(configuration.model, store: store, seed: configuration.options.seed)
             try weights.restore(into: model, source: path)
-            return try ModelFile(inference: InferenceModel(model, configuration: configuration.model), training: configuration,
-                                 step: step, validation: validation, store: store, schemaFile: schemaFile)
+            return try ModelFile(
+                inference: InferenceModel(model, configuration: configuration.model), training: configuration,
+                step: step, validation: validation, store: store, schemaFile: schemaFile)
         } catch let error as ModelFileError {
             throw error
         } catch {
@@ -73,15 +81,19 @@ extension ModelFile {
 
     /// The dataset at `directory`, checked to have the fields and vocabulary sizes the run was
     /// trained with.
-    private static func openDataset(_ directory: String, for configuration: RunConfiguration, source: String) throws(ModelFileError) -> ColumnStore {
+    private static func openDataset(_ directory: String, for configuration: RunConfiguration, source: String) throws(ModelFileError)
+        -> ColumnStore
+    {
         let store: ColumnStore
         do { store = try ColumnStore(directory: directory) } catch {
             throw .cannotExport(path: source, reason: "its dataset cannot be opened (\(error.localizedDescription)); pass --dataset DIR")
         }
         let identity = DatasetIdentity(store)
         guard identity.fields == configuration.dataset.fields, identity.cardinalities == configuration.dataset.cardinalities else {
-            throw .cannotExport(path: source, reason: "\(directory) does not have the fields and vocabulary sizes of the dataset "
-                                + "\(configuration.dataset.directory) the run was trained on")
+            throw .cannotExport(
+                path: source,
+                reason: "\(directory) does not have the fields and vocabulary sizes of the dataset "
+                    + "\(configuration.dataset.directory) the run was trained on")
         }
         return store
     }
@@ -99,8 +111,10 @@ extension ModelFile {
         }
         guard format == .schema else { return InputSettings(format: format) }
         guard let schemaFile else {
-            throw .cannotExport(path: store.directory, reason: "it was prepared from a schema file that dataset.json does not record; "
-                                + "pass --schema FILE (the file given to prepare)")
+            throw .cannotExport(
+                path: store.directory,
+                reason: "it was prepared from a schema file that dataset.json does not record; "
+                    + "pass --schema FILE (the file given to prepare)")
         }
         return InputSettings(format: .schema, delimitedSchema: try loadSchema(schemaFile))
     }

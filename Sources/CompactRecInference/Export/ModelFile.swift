@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// A trained model ready to ship (`.crmodel`): one file holding the schema, the preprocessing
 /// (vocabularies with their OOV rule, the dense transform), the model configuration and the
 /// inference-form weights, so that `predict` and `serve` turn raw rows into click
@@ -52,14 +53,18 @@ public struct ModelFile: Sendable {
         do { headerBytes = 4 + (try jsonText(header)).utf8.count } catch {
             throw .writeFailed(path: "(model header)", reason: error.localizedDescription)
         }
-        let vocabularyBytes = 8 + 16 + 8 + vocabularies.reduce(0) { (total: Int, vocabulary: Vocabulary) -> Int in
-            total + 4 + vocabulary.name.utf8.count + 16 + 12 * vocabulary.valueCount + vocabulary.valueBytes.count
-        }
+        let vocabularyBytes =
+            8 + 16 + 8
+            + vocabularies.reduce(0) { (total: Int, vocabulary: Vocabulary) -> Int in
+                total + 4 + vocabulary.name.utf8.count + 16 + 12 * vocabulary.valueCount + vocabulary.valueBytes.count
+            }
         let nameBytes = ((weights.tableNames ?? []) + (weights.denseNames ?? [])).reduce(0) { $0 + 4 + $1.utf8.count }
-        let weightBytes = 24 + nameBytes + weights.tables.reduce(0) { $0 + 16 + 4 * $1.values.count }
+        let weightBytes =
+            24 + nameBytes + weights.tables.reduce(0) { $0 + 16 + 4 * $1.values.count }
             + weights.dense.reduce(0) { $0 + 16 + 4 * $1.count } + weights.states.reduce(0) { $0 + 8 + 8 * $1.count }
-        return Sections(header: headerBytes, vocabularies: vocabularyBytes, weights: weightBytes,
-                        total: ModelFile.prefixSize + headerBytes + vocabularyBytes + weightBytes + 8)
+        return Sections(
+            header: headerBytes, vocabularies: vocabularyBytes, weights: weightBytes,
+            total: ModelFile.prefixSize + headerBytes + vocabularyBytes + weightBytes + 8)
     }
 
     /// The file's bytes and the sizes of its sections.
@@ -80,8 +85,9 @@ public struct ModelFile: Sendable {
         writer.append(vocabularyBytes)
         writer.append(body.bytes)
         writer.appendChecksum()
-        let sections = Sections(header: 4 + headerText.utf8.count, vocabularies: 8 + vocabularyBytes.count,
-                                weights: body.bytes.count, total: writer.bytes.count)
+        let sections = Sections(
+            header: 4 + headerText.utf8.count, vocabularies: 8 + vocabularyBytes.count,
+            weights: body.bytes.count, total: writer.bytes.count)
         return (writer.bytes, sections)
     }
 
@@ -151,7 +157,8 @@ public struct ModelFile: Sendable {
             throw .badDataset(path: path, reason: "its field list does not match its schema")
         }
         guard vocabularies.count == embedded.count,
-              zip(vocabularies, embedded).allSatisfy({ $0.name == $1.name && $0.cardinality == $1.cardinality }) else {
+            zip(vocabularies, embedded).allSatisfy({ $0.name == $1.name && $0.cardinality == $1.cardinality })
+        else {
             throw .badDataset(path: path, reason: "its vocabularies do not match its fields")
         }
     }

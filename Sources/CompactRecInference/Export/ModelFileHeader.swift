@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// The JSON header of a model file: everything needed to turn raw rows into the model's inputs
 /// and to build the model the weights load into, plus where the weights came from.
 public struct ModelFileHeader: Codable, Sendable, Equatable {

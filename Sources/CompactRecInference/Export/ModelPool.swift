@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// Model instances for scoring from several threads at once.
 ///
 /// A model's forward pass keeps workspaces in the model, so two threads must not share one

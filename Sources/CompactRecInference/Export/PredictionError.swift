@@ -1,10 +1,11 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRec
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Why rows could not be scored: a request row that does not fit the model's fields, or a
 /// malformed line of a prediction input. Messages name the row (or file and line) and the field.

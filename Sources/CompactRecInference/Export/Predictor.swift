@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// Scores raw rows with a model file's model: the preprocessing applied identically, the
 /// inference-form model run by the same kernels as training's evaluation, one click
 /// probability per row. Safe to call from many threads at once (`ModelPool`).
@@ -22,12 +23,14 @@ public final class Predictor: Sendable {
         let weights = file.weights
         pool = try ModelPool { () throws(ModelFileError) -> any CTRModel in
             do {
-                let model = try ModelFactory.make(header.model, schema: header.schema, cardinalities: cardinalities, seed: 0, source: source)
+                let model = try ModelFactory.make(
+                    header.model, schema: header.schema, cardinalities: cardinalities, seed: 0, source: source)
                 try weights.restore(into: model, source: source)
                 model.useThreads(1)
                 return model
             } catch {
-                throw .corrupt(path: source, reason: "its weights do not fit the model its header describes (\(error.localizedDescription))")
+                throw .corrupt(
+                    path: source, reason: "its weights do not fit the model its header describes (\(error.localizedDescription))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// Turns raw rows into model inputs exactly as `prepare` did: each categorical value to its
 /// vocabulary id (unseen or rarer than `--min-count`: the field's OOV id 0; empty: the missing
 /// id 1), each dense value through the dense transform (missing: `denseMissingValue`).
@@ -74,7 +75,8 @@ struct RowEncoder: Sendable {
                 case .dense:
                     batch.dense[r, position.index] = try denseInput(value, row: r, field: name)
                 case .categorical:
-                    batch.ids[r * c + position.index] = try categoricalID(value, vocabulary: vocabularies[position.index], row: r, field: name)
+                    batch.ids[r * c + position.index] = try categoricalID(
+                        value, vocabulary: vocabularies[position.index], row: r, field: name)
                 case .multiValued:
                     lists[position.index] = try multiValuedIDs(value, vocabulary: vocabularies[c + position.index], row: r, field: name)
                 }
@@ -121,12 +123,14 @@ struct RowEncoder: Sendable {
         case .number(let number) where number == number.rounded() && abs(number) < 1e15:
             return vocabulary.id(of: String(Int64(number)))
         default:
-            throw .wrongType(row: row, field: field, expected: "a string, an integer or null (a categorical field)",
-                             found: value.kindDescription)
+            throw .wrongType(
+                row: row, field: field, expected: "a string, an integer or null (a categorical field)",
+                found: value.kindDescription)
         }
     }
 
-    private func multiValuedIDs(_ value: FeatureValue, vocabulary: Vocabulary, row: Int, field: String) throws(PredictionError) -> [UInt32] {
+    private func multiValuedIDs(_ value: FeatureValue, vocabulary: Vocabulary, row: Int, field: String) throws(PredictionError) -> [UInt32]
+    {
         switch value {
         case .missing:
             return []
@@ -135,8 +139,9 @@ struct RowEncoder: Sendable {
         case .texts(let texts):
             return texts.filter { !$0.isEmpty }.map { vocabulary.id(of: $0) }
         default:
-            throw .wrongType(row: row, field: field, expected: "an array of strings, a string or null (a multi-valued field)",
-                             found: value.kindDescription)
+            throw .wrongType(
+                row: row, field: field, expected: "an array of strings, a string or null (a multi-valued field)",
+                found: value.kindDescription)
         }
     }
 }

@@ -1,10 +1,11 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRec
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The JSON beside an exported `.safetensors` file: what the model is, its fields and their
 /// vocabularies (value of id `i + 2` at index `i`; id 0 is OOV, 1 missing), the preprocessing,
@@ -62,16 +63,19 @@ struct SafetensorsConfig: Encodable {
         categoricalFields = header.schema.categorical
         multiValuedFields = header.schema.multiValued
         let p = header.preprocessing
-        preprocessing = Preprocessing(denseTransform: p.denseTransform, denseMissingValue: p.denseMissingValue, oovId: p.oovID, missingId: p.missingID)
-        vocabularies = Dictionary(uniqueKeysWithValues: file.vocabularies.map { vocabulary in
-            (vocabulary.name, (0..<vocabulary.valueCount).map { vocabulary.value(at: $0) })
-        })
-        interaction = switch header.model.kind {
-        case .fm, .deepfm: "fm"
-        case .dlrm: "dot"
-        case .dcnv2: "cross"
-        case .lr, .wd: "none"
-        }
+        preprocessing = Preprocessing(
+            denseTransform: p.denseTransform, denseMissingValue: p.denseMissingValue, oovId: p.oovID, missingId: p.missingID)
+        vocabularies = Dictionary(
+            uniqueKeysWithValues: file.vocabularies.map { vocabulary in
+                (vocabulary.name, (0..<vocabulary.valueCount).map { vocabulary.value(at: $0) })
+            })
+        interaction =
+            switch header.model.kind {
+            case .fm, .deepfm: "fm"
+            case .dlrm: "dot"
+            case .dcnv2: "cross"
+            case .lr, .wd: "none"
+            }
     }
 
     /// Stable, readable JSON.

@@ -1,5 +1,6 @@
 import CompactRec
 import CompactRecData
+
 /// `compactrec export --format safetensors`: a model file's weights as a `.safetensors` file a
 /// PyTorch (or numpy) user loads with the `safetensors` package, plus a JSON config saying how
 /// they compute a score (docs/FORMATS.md; docs/python/compactrec_safetensors.py).
@@ -32,14 +33,17 @@ public enum SafetensorsExport {
         let header = file.header
         // The Python loader (docs/python/compactrec_safetensors.py) computes these models over plain tables.
         guard header.model.kind != .dcnv2, header.model.embedding.kind != .qr else {
-            throw .cannotExport(path: path, reason: "the safetensors export describes LR, FM, Wide & Deep, DeepFM and DLRM over "
-                                + "plain tables; this model (\(header.model.kind.rawValue), \(header.model.embedding.summary)) is "
-                                + "scored from its .crmodel by compactrec predict and serve")
+            throw .cannotExport(
+                path: path,
+                reason: "the safetensors export describes LR, FM, Wide & Deep, DeepFM and DLRM over "
+                    + "plain tables; this model (\(header.model.kind.rawValue), \(header.model.embedding.summary)) is "
+                    + "scored from its .crmodel by compactrec predict and serve")
         }
         let model: any CTRModel
         do {
-            model = try ModelFactory.make(header.model, schema: header.schema, cardinalities: file.vocabularies.map(\.cardinality),
-                                          seed: 0, source: path)
+            model = try ModelFactory.make(
+                header.model, schema: header.schema, cardinalities: file.vocabularies.map(\.cardinality),
+                seed: 0, source: path)
             try file.weights.restore(into: model, source: path)
         } catch {
             throw .cannotExport(path: path, reason: error.localizedDescription)
@@ -61,7 +65,8 @@ public enum SafetensorsExport {
             throw .cannotExport(path: path, reason: "\(expected - named) of the model's tables and parameters have no safetensors name")
         }
         let configPath = configPath(for: path)
-        try tensors.write(to: path, metadata: ["format": "pt", "compactrec_config": configPath.split(separator: "/").last.map(String.init) ?? configPath])
+        try tensors.write(
+            to: path, metadata: ["format": "pt", "compactrec_config": configPath.split(separator: "/").last.map(String.init) ?? configPath])
         do {
             try AtomicFile.write(try SafetensorsConfig.encoded(config), to: configPath)
         } catch {
@@ -70,8 +75,10 @@ public enum SafetensorsExport {
         return Written(tensorsPath: path, configPath: configPath, tensorBytes: tensors.dataBytes)
     }
 
-    private static func addEmbedding(_ embedding: any EmbeddingLayer, into tensors: inout SafetensorsWriter,
-                                     config: inout SafetensorsConfig) -> Int {
+    private static func addEmbedding(
+        _ embedding: any EmbeddingLayer, into tensors: inout SafetensorsWriter,
+        config: inout SafetensorsConfig
+    ) -> Int {
         let projected = embedding as? ProjectedEmbedding
         let tables = projected?.rows.tables ?? embedding.tables
         var count = 0
@@ -83,8 +90,9 @@ public enum SafetensorsExport {
             var entry = SafetensorsConfig.Embedding(table: name, projection: nil)
             if let projection = projected?.projections[f] {
                 entry.projection = "embedding.\(field).projection.weight"
-                tensors.add("embedding.\(field).projection.weight", shape: [projection.value.columns, projection.value.rows],
-                            values: transposed(projection.value))
+                tensors.add(
+                    "embedding.\(field).projection.weight", shape: [projection.value.columns, projection.value.rows],
+                    values: transposed(projection.value))
                 count += 1
             }
             config.embeddings[field] = entry
@@ -92,8 +100,10 @@ public enum SafetensorsExport {
         return count
     }
 
-    private static func addFirstOrder(_ linear: FirstOrderTerm, into tensors: inout SafetensorsWriter,
-                                      config: inout SafetensorsConfig) -> Int {
+    private static func addFirstOrder(
+        _ linear: FirstOrderTerm, into tensors: inout SafetensorsWriter,
+        config: inout SafetensorsConfig
+    ) -> Int {
         var entry = SafetensorsConfig.FirstOrder()
         var count = 0
         for table in linear.weights.tables {

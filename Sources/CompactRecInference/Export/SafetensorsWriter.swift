@@ -1,10 +1,11 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import CompactRec
 import CompactRecData
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Writes the safetensors format (the `safetensors` Python package's): an 8-byte little-endian
 /// header length, a JSON header naming each tensor's dtype, shape and byte range, then the
@@ -35,8 +36,9 @@ struct SafetensorsWriter {
         var offset = 0
         for tensor in tensors {
             let end = offset + 4 * tensor.values.count
-            entries.append("\(SafetensorsWriter.quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map { String($0) }.joined(separator: ","))],"
-                           + "\"data_offsets\":[\(offset),\(end)]}")
+            entries.append(
+                "\(SafetensorsWriter.quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map { String($0) }.joined(separator: ","))],"
+                    + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         let meta = metadata.sorted { $0.key < $1.key }.map { "\(SafetensorsWriter.quoted($0.key)):\(SafetensorsWriter.quoted($0.value))" }

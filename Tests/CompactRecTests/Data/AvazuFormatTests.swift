@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -10,14 +11,16 @@ import Testing
     @Test func summaryMatchesHandCountedStatistics() throws {
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let schema = TestData.write("""
+        let schema = TestData.write(
+            """
             label: y
             dense: [x]
             categorical: [c]
             """, to: "s.yaml", in: directory)
         // Train rows (1-8): c = a x4, b x2, missing x1, z x1 (z rare: OOV at min count 2).
         // Validation row 9: c = q (never in train: OOV). Test row 10: c = a.
-        let data = TestData.write("""
+        let data = TestData.write(
+            """
             y,x,c
             1,1,a
             0,2,a
@@ -33,8 +36,9 @@ import Testing
         var options = PrepareOptions()
         options.split = .sequential
         options.minCount = 2
-        _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: schema), formatName: "schema", inputs: [data],
-                                 output: directory + "/out", options: options)
+        _ = try Preparer.prepare(
+            format: DelimitedFormat(schemaPath: schema), formatName: "schema", inputs: [data],
+            output: directory + "/out", options: options)
         let summary = try DatasetSummary(store: ColumnStore(directory: directory + "/out"), top: 5)
         #expect(summary.rows == 10)
         #expect(summary.positives == 4)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -43,7 +44,9 @@ import Testing
         #expect(try RowFileReader.readAll(&labeled, paths: [TestData.fixture("schema/headerless.tsv")]).map(\.label) == [1, 0])
         #expect(labeled.hasLabels)
         // Training still needs the label.
-        #expect(throws: DataError.self) { _ = try readRows(try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml")), withHeader) }
+        #expect(throws: DataError.self) {
+            _ = try readRows(try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml")), withHeader)
+        }
     }
 
     @Test func schemaNamingAMissingColumnIsAnError() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -100,13 +101,14 @@ import Testing
         #expect(format.fieldCount == 3)
         // Line 1 ends in CR LF; the last line has no newline.
         let rows = try RowFileReader.readAll(&format, paths: [path])
-        #expect(rows == [
-            Self.row(1, ["3", "17", "40"]),
-            Self.row(0, ["5", nil, "41"]),
-            // 0:3:0 is absent; fields in any order.
-            Self.row(0, [nil, "18", "40"]),
-            Self.row(1, ["6", "19", "42"]),
-        ])
+        #expect(
+            rows == [
+                Self.row(1, ["3", "17", "40"]),
+                Self.row(0, ["5", nil, "41"]),
+                // 0:3:0 is absent; fields in any order.
+                Self.row(0, [nil, "18", "40"]),
+                Self.row(1, ["6", "19", "42"]),
+            ])
     }
 
     @Test func labels() throws {

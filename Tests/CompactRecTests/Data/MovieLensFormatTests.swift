@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -26,8 +27,10 @@ import Testing
     }
 
     /// Asserts `error` is `.badRow` at `path`:`line` of the given kind.
-    static func expectBadRow(_ error: DataError?, path: String, line: Int, kind: String,
-                             sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectBadRow(
+        _ error: DataError?, path: String, line: Int, kind: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard case .badRow(let p, let l, let problem)? = error else {
             Issue.record("expected badRow, got \(String(describing: error))", sourceLocation: sourceLocation)
             return
@@ -41,10 +44,12 @@ import Testing
 
     @Test func schemaOrder() throws {
         let format = try MovieLensFormat(folder: Self.fixture("movielens-100k"))
-        #expect(format.schema == Schema(
-            dense: [],
-            categorical: ["user", "item", "age", "gender", "occupation", "zip_prefix", "release_year"],
-            multiValued: ["genres"]))
+        #expect(
+            format.schema
+                == Schema(
+                    dense: [],
+                    categorical: ["user", "item", "age", "gender", "occupation", "zip_prefix", "release_year"],
+                    multiValued: ["genres"]))
         #expect(format.hasLabels)
     }
 
@@ -187,8 +192,10 @@ import Testing
         }
         #expect(problem("1::1::4::978000001") == nil)
         #expect(problem("1::1::4.5::978000001") == nil)
-        #expect(problem("1::1::4") == RowProblem(
-            kind: "wrong column count", detail: "expected 4 columns (UserID::MovieID::Rating::Timestamp), found 3"))
+        #expect(
+            problem("1::1::4")
+                == RowProblem(
+                    kind: "wrong column count", detail: "expected 4 columns (UserID::MovieID::Rating::Timestamp), found 3"))
         #expect(problem("1::1::five::978000001") == .notANumber(column: "rating", text: Array("five".utf8)))
         #expect(problem("1::x::4::978000001") == .notANumber(column: "item id", text: Array("x".utf8)))
         #expect(problem("1::1::4::") == .notANumber(column: "timestamp", text: [UInt8]()))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -7,8 +8,10 @@ import Testing
 /// Cases found in review: layouts without dense or categorical fields, what --force may
 /// replace, output paths, errors during setup, first lines, all-bad files, overflowing values.
 @Suite struct PreparerEdgeCaseTests {
-    func prepare<F: LineFormat>(_ format: F, _ inputs: [String], _ output: String,
-                                _ configure: (inout PrepareOptions) -> Void = { _ in }) throws -> PrepareReport {
+    func prepare<F: LineFormat>(
+        _ format: F, _ inputs: [String], _ output: String,
+        _ configure: (inout PrepareOptions) -> Void = { _ in }
+    ) throws -> PrepareReport {
         var options = PrepareOptions()
         configure(&options)
         return try Preparer.prepare(format: format, formatName: "test", inputs: inputs, output: output, options: options)
@@ -69,8 +72,9 @@ import Testing
         try FileManager.default.removeItem(atPath: notes)
         _ = try prepare(CriteoFormat(), [source], directory + "/out")
         try FileManager.default.moveItem(atPath: source, toPath: directory + "/out/train.tsv")
-        #expect { _ = try prepare(CriteoFormat(), [directory + "/out/train.tsv"], directory + "/out") { $0.replaceExisting = true } }
-            throws: { error in (error as? DataError)?.errorDescription?.contains("inside it") == true }
+        #expect {
+            _ = try prepare(CriteoFormat(), [directory + "/out/train.tsv"], directory + "/out") { $0.replaceExisting = true }
+        } throws: { error in (error as? DataError)?.errorDescription?.contains("inside it") == true }
         #expect(FileManager.default.fileExists(atPath: directory + "/out/train.tsv"))
     }
 
@@ -109,8 +113,9 @@ import Testing
         #expect(report.manifest.rows == 3)
         #expect(report.manifest.source.blankLines == 2)
         #expect(report.manifest.source.lines == 5)
-        let headerFirst = TestData.write("\n" + (try String(contentsOfFile: TestData.fixture("avazu/edge-cases.csv"), encoding: .utf8)),
-                                         to: "a.csv", in: directory)
+        let headerFirst = TestData.write(
+            "\n" + (try String(contentsOfFile: TestData.fixture("avazu/edge-cases.csv"), encoding: .utf8)),
+            to: "a.csv", in: directory)
         #expect(try prepare(AvazuFormat(), [headerFirst], directory + "/avazu").manifest.rows == 3)
     }
 

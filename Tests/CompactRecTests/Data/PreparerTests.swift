@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -34,8 +35,9 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         options.minCount = 2
         options.blockSize = 16 << 10  // many blocks, each split between two threads
         options.threads = 2
-        let report = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source],
-                                          output: directory + "/prepared", options: options)
+        let report = try Preparer.prepare(
+            format: CriteoFormat(), formatName: "criteo", inputs: [source],
+            output: directory + "/prepared", options: options)
         let store = try ColumnStore(directory: directory + "/prepared")
         try store.verifyChecksums()
         let sourceRows = try readRows(CriteoFormat(), source)
@@ -109,8 +111,9 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         var options = PrepareOptions()
         options.split = .sequential
         options.blockSize = 8 << 10
-        let report = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source],
-                                          output: directory + "/out", options: options)
+        let report = try Preparer.prepare(
+            format: CriteoFormat(), formatName: "criteo", inputs: [source],
+            output: directory + "/out", options: options)
         #expect(report.manifest.split.rows == ["train": 800, "validation": 100, "test": 100])
         let store = try ColumnStore(directory: directory + "/out")
         #expect(store.rowIndices(of: .validation) == Array(800..<900))
@@ -123,8 +126,9 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         let format = try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml"))
         var options = PrepareOptions()
         options.split = .sequential  // 3 rows: train gets row 0 and 1
-        let report = try Preparer.prepare(format: format, formatName: "schema", inputs: [TestData.fixture("schema/movies.csv")],
-                                          output: directory + "/out", options: options)
+        let report = try Preparer.prepare(
+            format: format, formatName: "schema", inputs: [TestData.fixture("schema/movies.csv")],
+            output: directory + "/out", options: options)
         let store = try ColumnStore(directory: directory + "/out")
         let vocabularies = try store.vocabularies()
         let tags = vocabularies[2]
@@ -151,8 +155,9 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         #expect(leftovers.isEmpty, "no temporary directory left behind: \(leftovers)")
         var options = PrepareOptions()
         options.skipBadRows = true
-        let report = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source],
-                                          output: directory + "/out", options: options)
+        let report = try Preparer.prepare(
+            format: CriteoFormat(), formatName: "criteo", inputs: [source],
+            output: directory + "/out", options: options)
         #expect(report.manifest.rows == 2)
         #expect(report.manifest.source.skippedRows == ["wrong column count": 1, "non-numeric value": 1, "bad label": 1])
         #expect(report.skippedExamples.first?.hasPrefix(source + ":2:") == true)
@@ -170,7 +175,8 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         var options = PrepareOptions()
         options.replaceExisting = true
         options.minCount = 3
-        let report = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source], output: directory + "/out", options: options)
+        let report = try Preparer.prepare(
+            format: CriteoFormat(), formatName: "criteo", inputs: [source], output: directory + "/out", options: options)
         #expect(try DatasetManifest.load(directory: directory + "/out").preprocessing.minCount == 3)
         #expect(report.manifest.preprocessing.minCount == 3)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["out", "train.tsv"])
@@ -197,16 +203,20 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
             _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [empty], output: directory + "/out")
         }
         #expect(throws: DataError.fileNotFound(path: directory + "/none.tsv")) {
-            _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [directory + "/none.tsv"], output: directory + "/out")
+            _ = try Preparer.prepare(
+                format: CriteoFormat(), formatName: "criteo", inputs: [directory + "/none.tsv"], output: directory + "/out")
         }
         #expect(throws: DataError.unreadable(path: directory, reason: "it is a directory, not a file")) {
             _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [directory], output: directory + "/out")
         }
-        #expect { _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [TestData.fixture("criteo/unlabeled.tsv")], output: directory + "/out") }
-            throws: { error in
-                if case .badHeader(_, let reason) = error as? DataError { return reason.contains("no label") }
-                return false
-            }
+        #expect {
+            _ = try Preparer.prepare(
+                format: CriteoFormat(), formatName: "criteo", inputs: [TestData.fixture("criteo/unlabeled.tsv")], output: directory + "/out"
+            )
+        } throws: { error in
+            if case .badHeader(_, let reason) = error as? DataError { return reason.contains("no label") }
+            return false
+        }
         #expect(!FileManager.default.fileExists(atPath: directory + "/out"))
     }
 

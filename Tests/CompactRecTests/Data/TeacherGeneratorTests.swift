@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -42,8 +43,10 @@ private func makeTemporaryDirectory() throws -> String {
             let path = directory + "/" + name + ".tsv"
             let summary = try TeacherGenerator(configuration: configuration).write(to: path)
             #expect(summary.truthFile == directory + "/" + name + ".teacher.json")
-            return (try Data(contentsOf: URL(fileURLWithPath: path)),
-                    try Data(contentsOf: URL(fileURLWithPath: summary.truthFile)))
+            return (
+                try Data(contentsOf: URL(fileURLWithPath: path)),
+                try Data(contentsOf: URL(fileURLWithPath: summary.truthFile))
+            )
         }
         let one = try run(threads: 1, seed: 3, name: "one")
         let three = try run(threads: 3, seed: 3, name: "three")
@@ -54,8 +57,11 @@ private func makeTemporaryDirectory() throws -> String {
         #expect(!one.0.isEmpty)
         // Nothing but the data and truth files is left behind.
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        #expect(names == ["one.teacher.json", "one.tsv", "other.teacher.json", "other.tsv",
-                          "three.teacher.json", "three.tsv"])
+        #expect(
+            names == [
+                "one.teacher.json", "one.tsv", "other.teacher.json", "other.tsv",
+                "three.teacher.json", "three.tsv",
+            ])
     }
 
     @Test func criteoLayout() throws {
@@ -68,14 +74,18 @@ private func makeTemporaryDirectory() throws -> String {
         #expect(text.hasSuffix("\n"))
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == 2_000)
-        var negatives = 0, missingDense = 0
+        var negatives = 0
+        var missingDense = 0
         for line in lines {
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             #expect(columns.count == 40)
             guard columns.count == 40 else { continue }
             #expect(columns[0] == "0" || columns[0] == "1")
             for column in columns[1...13] {
-                if column.isEmpty { missingDense += 1; continue }
+                if column.isEmpty {
+                    missingDense += 1
+                    continue
+                }
                 let value = Int(column)
                 #expect(value.map { $0 >= -3 && $0 <= 999_999_999 } == true)
                 if let value, value < 0 { negatives += 1 }
@@ -146,8 +156,11 @@ private func makeTemporaryDirectory() throws -> String {
     @Test func truthFlagsNoiseFieldsAndRoundTrips() throws {
         let truth = SmallWorld.truth
         #expect(truth.categorical.map(\.name) == ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"])
-        #expect(truth.categorical.map(\.usefulRank) == [.useful(1), .noise, .useful(4), .useful(8),
-                                                        .useful(2), .noise, .useful(16), .useful(2)])
+        #expect(
+            truth.categorical.map(\.usefulRank) == [
+                .useful(1), .noise, .useful(4), .useful(8),
+                .useful(2), .noise, .useful(16), .useful(2),
+            ])
         #expect(truth.categorical.map(\.cardinality) == SmallWorld.configuration.cardinalities)
         for field in truth.categorical {
             #expect(field.zipfExponent >= 1.05 && field.zipfExponent <= 1.2)
@@ -167,7 +180,8 @@ private func makeTemporaryDirectory() throws -> String {
         let rows = probabilities.count
         // Brute-force pair counting, independent of AUC.compute.
         func pairAUC(_ indices: [Int]) -> Double {
-            var wins = 0.0, pairs = 0.0
+            var wins = 0.0
+            var pairs = 0.0
             for i in indices where labels[i] == 1 {
                 for j in indices where labels[j] == 0 {
                     pairs += 1
@@ -281,8 +295,9 @@ private func makeTemporaryDirectory() throws -> String {
     @Test func missingDirectoryIsReportedAndNothingIsWritten() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let generator = try TeacherGenerator(configuration: TeacherConfiguration(
-            rows: 100, fields: 2, cardinalities: [10], chunkRows: 50, calibrationRows: 200))
+        let generator = try TeacherGenerator(
+            configuration: TeacherConfiguration(
+                rows: 100, fields: 2, cardinalities: [10], chunkRows: 50, calibrationRows: 200))
         let path = directory + "/missing/data.tsv"
         #expect(throws: GeneratorError.outputDirectoryMissing(path: path, directory: directory + "/missing")) {
             try generator.write(to: path)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -17,7 +18,8 @@ import Testing
         let values: [Float] = [3, 0, 0, 1, 0, 0]
         #expect(abs(EffectiveRank.of(rows: 3, columns: 2, values: values) - 1.754765) < 1e-5)
         // A rotation of the same matrix has the same singular values.
-        let c = Float(0.6), s = Float(0.8)
+        let c = Float(0.6)
+        let s = Float(0.8)
         let rotated: [Float] = [3 * c, 3 * s, -s, c, 0, 0]
         #expect(abs(EffectiveRank.of(rows: 3, columns: 2, values: rotated) - 1.754765) < 1e-5)
     }

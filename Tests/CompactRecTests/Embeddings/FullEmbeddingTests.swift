@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -24,14 +25,16 @@ import Testing
             for _ in 0..<Int(random.next() % 4) { tags.append(UInt32(random.next() % UInt64(cardinalities[4]))) }
             offsets.append(tags.count)
         }
-        return Batch(labels: [Float](repeating: 0, count: size), dense: Matrix(rows: size, columns: 0), ids: ids,
-                     categoricalCount: 4, multiValuedOffsets: [offsets], multiValuedIDs: [tags])
+        return Batch(
+            labels: [Float](repeating: 0, count: size), dense: Matrix(rows: size, columns: 0), ids: ids,
+            categoricalCount: 4, multiValuedOffsets: [offsets], multiValuedIDs: [tags])
     }
 
     static func embedding(threads: Int) -> FullEmbedding {
         var random = SeededRandom(seed: 8)
-        let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: dimensions, categoricalCount: 4,
-                                      names: ["a", "b", "c", "d", "tags"], standardDeviation: 1, random: &random)
+        let embedding = FullEmbedding(
+            cardinalities: cardinalities, dimensions: dimensions, categoricalCount: 4,
+            names: ["a", "b", "c", "d", "tags"], standardDeviation: 1, random: &random)
         embedding.threads = threads
         return embedding
     }
@@ -94,8 +97,9 @@ import Testing
         gradient.withUnsafeBufferPointer { source in
             var offset = 0
             for f in 0..<4 {
-                let table = EmbeddingTable(name: "x", rows: Self.cardinalities[f], dimension: Self.dimensions[f],
-                                           weights: [Float](repeating: 0, count: Self.cardinalities[f] * Self.dimensions[f]))
+                let table = EmbeddingTable(
+                    name: "x", rows: Self.cardinalities[f], dimension: Self.dimensions[f],
+                    weights: [Float](repeating: 0, count: Self.cardinalities[f] * Self.dimensions[f]))
                 for b in 0..<batch.size {
                     table.accumulateGradient(row: batch.ids[b * 4 + f], from: source, offset: b * width + offset)
                 }
@@ -118,8 +122,9 @@ import Testing
             let values = (0..<7 * 9).map { _ in random.nextUnitFloat() - 0.5 }
             ids.withUnsafeBufferPointer { idBuffer in
                 values.withUnsafeBufferPointer { source in
-                    table.accumulateGradients(ids: idBuffer.baseAddress!, idStride: 1, count: 7,
-                                              gradients: source.baseAddress!, gradientStride: 9)
+                    table.accumulateGradients(
+                        ids: idBuffer.baseAddress!, idStride: 1, count: 7,
+                        gradients: source.baseAddress!, gradientStride: 9)
                     for i in 0..<7 { reference.accumulateGradient(row: ids[i], from: source, offset: i * 9) }
                 }
             }
@@ -130,8 +135,9 @@ import Testing
         #expect(table.touchedRows.isEmpty && table.gradientRows.isEmpty)
         [UInt32(4)].withUnsafeBufferPointer { idBuffer in
             [Float](repeating: 1, count: 9).withUnsafeBufferPointer { source in
-                table.accumulateGradients(ids: idBuffer.baseAddress!, idStride: 1, count: 1,
-                                          gradients: source.baseAddress!, gradientStride: 9)
+                table.accumulateGradients(
+                    ids: idBuffer.baseAddress!, idStride: 1, count: 1,
+                    gradients: source.baseAddress!, gradientStride: 9)
             }
         }
         #expect(table.touchedRows == [4] && table.gradientRows == [Float](repeating: 1, count: 9))

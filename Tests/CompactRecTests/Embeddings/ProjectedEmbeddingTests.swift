@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -8,8 +9,9 @@ import Testing
     /// The folded inference tables give exactly the vectors training computes (row x projection).
     @Test func foldedTablesReproduceTheForwardPass() throws {
         var random = SeededRandom(seed: 4)
-        let layer = ProjectedEmbedding(cardinalities: [6, 5, 7], widths: [2, 4, 9], dimension: 4, categoricalCount: 3,
-                                       names: ["a", "b", "c"], standardDeviation: 0.5, random: &random)
+        let layer = ProjectedEmbedding(
+            cardinalities: [6, 5, 7], widths: [2, 4, 9], dimension: 4, categoricalCount: 3,
+            names: ["a", "b", "c"], standardDeviation: 0.5, random: &random)
         #expect(layer.outputDimensions == [4, 4, 4])
         #expect(layer.projections.map { $0 == nil } == [false, true, false], "k = d needs no projection")
         #expect(layer.parameterCount == 6 * 2 + 5 * 4 + 7 * 9 + 2 * 4 + 9 * 4)

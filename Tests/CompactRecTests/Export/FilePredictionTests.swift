@@ -1,6 +1,7 @@
 import CompactRecTestSupport
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -87,12 +88,16 @@ import Testing
         #expect(throws: PredictionError.unknownField(row: 1, name: "C99", known: trained.store.schema.fields.map(\.name))) {
             try predictor.probabilities(named: [[:], ["C99": .text("a")]])
         }
-        #expect(throws: PredictionError.wrongType(row: 0, field: "I1", expected: "a number or null (a dense field)", found: "the string \"5\"")) {
+        #expect(
+            throws: PredictionError.wrongType(row: 0, field: "I1", expected: "a number or null (a dense field)", found: "the string \"5\"")
+        ) {
             try predictor.probabilities(named: [["I1": .text("5")]])
         }
         #expect(throws: PredictionError.self) { try predictor.probabilities(named: [["C1": .number(1.5)]]) }
         #expect(throws: PredictionError.self) { try predictor.probabilities(named: [["C1": .unsupported("the boolean true")]]) }
-        #expect(throws: PredictionError.outOfRange(row: 0, field: "I2", value: 1e300)) { try predictor.probabilities(named: [["I2": .number(1e300)]]) }
+        #expect(throws: PredictionError.outOfRange(row: 0, field: "I2", value: 1e300)) {
+            try predictor.probabilities(named: [["I2": .number(1e300)]])
+        }
         #expect(try predictor.probabilities(named: []).isEmpty)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -15,10 +16,14 @@ import Testing
         var labeled = [columns.joined(separator: ",")]
         var unlabeled = [columns.filter { $0 != "click" }.joined(separator: ",")]
         for i in 0..<3000 {
-            let site = random.next() % 40, app = random.next() % 25, device = random.next() % 60
+            let site = random.next() % 40
+            let app = random.next() % 25
+            let device = random.next() % 60
             let click = (site + app) % 5 == 0 || random.next() % 7 == 0 ? 1 : 0
-            let values = ["\(i)", "1410\(21 + Int(random.next() % 9))\(10 + Int(random.next() % 14))", "100\(random.next() % 3)",
-                          "s\(site)", "a\(app)", "d\(device)"]
+            let values = [
+                "\(i)", "1410\(21 + Int(random.next() % 9))\(10 + Int(random.next() % 14))", "100\(random.next() % 3)",
+                "s\(site)", "a\(app)", "d\(device)",
+            ]
             labeled.append(([values[0], "\(click)"] + values.dropFirst()).joined(separator: ","))
             unlabeled.append(values.joined(separator: ","))
         }
@@ -26,19 +31,22 @@ import Testing
         try (unlabeled.joined(separator: "\n") + "\n").write(toFile: directory + "/test.csv", atomically: true, encoding: .utf8)
         var prepare = PrepareOptions()
         prepare.input = InputSettings(format: .avazu)
-        _ = try Preparer.prepare(format: AvazuFormat(), formatName: "avazu", inputs: [directory + "/train.csv"],
-                                 output: directory + "/prepared", options: prepare)
+        _ = try Preparer.prepare(
+            format: AvazuFormat(), formatName: "avazu", inputs: [directory + "/train.csv"],
+            output: directory + "/prepared", options: prepare)
         let store = try ColumnStore(directory: directory + "/prepared")
         let configuration = ModelConfiguration(kind: .fm, dimension: 4)
         var options = TrainingOptions()
         (options.batchSize, options.epochs, options.threads) = (256, 1, 1)
-        let trainer = Trainer(model: try ModelFactory.make(configuration, store: store, seed: 2), configuration: configuration,
-                              store: store, options: options)
+        let trainer = Trainer(
+            model: try ModelFactory.make(configuration, store: store, seed: 2), configuration: configuration,
+            store: store, options: options)
         _ = try trainer.fit()
         let inference = try #require(trainer.bestInference)
         let run = RunConfiguration(model: configuration, options: options, dataset: DatasetIdentity(store))
-        let predictor = try Predictor(file: try ModelFile(inference: inference, training: run, step: 1, validation: nil, store: store),
-                                      source: "avazu")
+        let predictor = try Predictor(
+            file: try ModelFile(inference: inference, training: run, step: 1, validation: nil, store: store),
+            source: "avazu")
 
         let labeledReport = try FilePrediction.run(predictor, input: directory + "/train.csv", output: directory + "/l.csv")
         let unlabeledReport = try FilePrediction.run(predictor, input: directory + "/test.csv", output: directory + "/u.csv")

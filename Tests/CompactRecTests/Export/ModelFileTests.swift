@@ -1,6 +1,7 @@
 import CompactRecTestSupport
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -32,7 +33,8 @@ import Testing
         #expect(predictor.file.header.training.step == trained.trainer.cursor.bestStep)
         let output = trained.directory + "/scores.csv"
         // Small blocks and batches: many blocks, pieces and batches per piece.
-        let report = try FilePrediction.run(predictor, input: trained.rawFile, output: output, threads: 2, batchSize: 700, blockSize: 1 << 16)
+        let report = try FilePrediction.run(
+            predictor, input: trained.rawFile, output: output, threads: 2, batchSize: 700, blockSize: 1 << 16)
         #expect(report.rows == trained.store.rows && report.labeled)
         let scores = try ScoresCSV(path: output)
         #expect(scores.header == "line,label,score")
@@ -78,7 +80,10 @@ import Testing
         var flipped = bytes
         flipped[bytes.count / 2] ^= 0x40
         let corrupt = refusal(flipped)
-        guard case .corrupt(_, let reason) = corrupt else { Issue.record("a flipped byte gave \(String(describing: corrupt))"); return }
+        guard case .corrupt(_, let reason) = corrupt else {
+            Issue.record("a flipped byte gave \(String(describing: corrupt))")
+            return
+        }
         #expect(reason.contains("checksum"))
         #expect(corrupt?.errorDescription?.contains("corrupt") == true)
 
@@ -143,7 +148,8 @@ import Testing
         // and the training states.
         let names = (file.weights.tableNames ?? []) + (file.weights.denseNames ?? [])
         #expect(names.count == file.weights.tables.count + file.weights.dense.count)
-        let framing = 8 * (3 + 2 * file.weights.tables.count + 2 * file.weights.dense.count)
+        let framing =
+            8 * (3 + 2 * file.weights.tables.count + 2 * file.weights.dense.count)
             + names.reduce(0) { $0 + 4 + $1.utf8.count }
             + file.weights.states.reduce(0) { $0 + 8 * (1 + $1.count) }
         #expect(try file.encoded().sections.weights == 4 * values + framing)

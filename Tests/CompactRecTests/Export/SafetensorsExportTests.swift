@@ -1,6 +1,7 @@
 import CompactRecTestSupport
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -18,8 +19,10 @@ import Testing
         (dlrm.bottomMLP, dlrm.topMLP) = ([8], [8])
         var wd = ModelConfiguration(kind: .wd, dimension: 4)
         wd.mlp = [8]
-        return [("deepfm", deepFM), ("dlrm", dlrm), ("wd", wd), ("fm", ModelConfiguration(kind: .fm, dimension: 4)),
-                ("lr", ModelConfiguration(kind: .lr, dimension: 4))]
+        return [
+            ("deepfm", deepFM), ("dlrm", dlrm), ("wd", wd), ("fm", ModelConfiguration(kind: .fm, dimension: 4)),
+            ("lr", ModelConfiguration(kind: .lr, dimension: 4)),
+        ]
     }()
 
     @Test(arguments: 0..<models.count)
@@ -53,8 +56,11 @@ import Testing
         let keys = Set(header.keys)
         switch configuration.kind {
         case .deepfm:
-            #expect(keys.isSuperset(of: ["embedding.C1.weight", "embedding.C1.projection.weight", "first_order.C1.weight",
-                                         "first_order.dense.weight", "mlp.0.weight", "mlp.1.running_var", "mlp.6.bias"]))
+            #expect(
+                keys.isSuperset(of: [
+                    "embedding.C1.weight", "embedding.C1.projection.weight", "first_order.C1.weight",
+                    "first_order.dense.weight", "mlp.0.weight", "mlp.1.running_var", "mlp.6.bias",
+                ]))
             #expect(!keys.contains("embedding.C2.projection.weight"), "a field of width d has no projection")
             #expect((header["embedding.C1.projection.weight"] as? [String: Any])?["shape"] as? [Int] == [8, 2])
             #expect((header["mlp.0.weight"] as? [String: Any])?["shape"] as? [Int] == [16, 8 * 8 + 13])
@@ -66,8 +72,9 @@ import Testing
     }
 
     /// The Python snippet in docs/python scores rows as `Predictor` does.
-    @Test(.enabled(if: PythonCheck.available, "python3 with numpy and safetensors is not installed: the Python snippet is not run"),
-          arguments: 0..<models.count)
+    @Test(
+        .enabled(if: PythonCheck.available, "python3 with numpy and safetensors is not installed: the Python snippet is not run"),
+        arguments: 0..<models.count)
     func pythonSnippetReproducesTheScores(model index: Int) throws {
         let (name, configuration) = Self.models[index]
         let trained = try TrainedModel(configuration, rows: 3000)
@@ -92,7 +99,11 @@ import Testing
 enum PythonCheck {
     static let available: Bool = {
         let found = (try? run(["-c", "import numpy, safetensors"])) != nil
-        if !found { print("SafetensorsExportTests: skipping the Python check: `python3 -c \"import numpy, safetensors\"` failed (pip install safetensors)") }
+        if !found {
+            print(
+                "SafetensorsExportTests: skipping the Python check: `python3 -c \"import numpy, safetensors\"` failed (pip install safetensors)"
+            )
+        }
         return found
     }()
 
@@ -101,7 +112,8 @@ enum PythonCheck {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3"] + arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -23,13 +24,16 @@ import Testing
 
     /// op(X) of size rows x columns, stored transposed when `transposed`.
     static func operand(rows: Int, columns: Int, transposed: Bool, random: inout SeededRandom) -> Matrix {
-        transposed ? Matrix.uniform(rows: columns, columns: rows, limit: 1, random: &random)
+        transposed
+            ? Matrix.uniform(rows: columns, columns: rows, limit: 1, random: &random)
             : Matrix.uniform(rows: rows, columns: columns, limit: 1, random: &random)
     }
 
     /// Expects `actual` within 1e-5 * sqrt(k) (relative to the result's scale) of `expected`.
-    static func expectClose(_ actual: Matrix, _ expected: Matrix, k: Int, _ context: String,
-                            sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectClose(
+        _ actual: Matrix, _ expected: Matrix, k: Int, _ context: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(actual.rows == expected.rows && actual.columns == expected.columns, sourceLocation: sourceLocation)
         let scale = max(1, expected.values.reduce(0) { max($0, abs($1)) })
         let tolerance = 1e-5 * Float(max(1, k)).squareRoot() * scale
@@ -37,29 +41,37 @@ import Testing
         var worstIndex = 0
         for (index, (x, y)) in zip(actual.values, expected.values).enumerated() {
             let difference = abs(x - y)
-            if !(difference <= worst) { worst = difference; worstIndex = index }
+            if !(difference <= worst) {
+                worst = difference
+                worstIndex = index
+            }
         }
-        #expect(worst <= tolerance,
-                "\(context): largest difference \(worst) at \(worstIndex) (tolerance \(tolerance))",
-                sourceLocation: sourceLocation)
+        #expect(
+            worst <= tolerance,
+            "\(context): largest difference \(worst) at \(worstIndex) (tolerance \(tolerance))",
+            sourceLocation: sourceLocation)
     }
 
     /// Runs both multiplies from the same C and compares them.
-    static func check(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
-                      threads: Int = 1, seed: UInt64, cInitial: Float? = nil,
-                      sourceLocation: SourceLocation = #_sourceLocation) {
+    static func check(
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
+        threads: Int = 1, seed: UInt64, cInitial: Float? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         var random = SeededRandom(seed: seed)
         let a = operand(rows: m, columns: k, transposed: transposeA, random: &random)
         let b = operand(rows: k, columns: n, transposed: transposeB, random: &random)
-        let c0 = cInitial.map { Matrix(rows: m, columns: n, repeating: $0) }
+        let c0 =
+            cInitial.map { Matrix(rows: m, columns: n, repeating: $0) }
             ?? Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
         var fast = c0
         var reference = c0
         GEMM.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &fast, alpha: alpha, beta: beta, threads: threads)
         GEMM.referenceMultiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &reference, alpha: alpha, beta: beta)
-        expectClose(fast, reference, k: k,
-                    "\(m)x\(n)x\(k) tA \(transposeA) tB \(transposeB) alpha \(alpha) beta \(beta) threads \(threads)",
-                    sourceLocation: sourceLocation)
+        expectClose(
+            fast, reference, k: k,
+            "\(m)x\(n)x\(k) tA \(transposeA) tB \(transposeB) alpha \(alpha) beta \(beta) threads \(threads)",
+            sourceLocation: sourceLocation)
     }
 
     // MARK: correctness
@@ -68,8 +80,9 @@ import Testing
     func allShapesMatchReference(transposeIndex: Int) {
         let (transposeA, transposeB) = Self.transposes[transposeIndex]
         for (index, (m, n, k)) in Self.shapes.enumerated() {
-            Self.check(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0,
-                       seed: UInt64(100 + index))
+            Self.check(
+                m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0,
+                seed: UInt64(100 + index))
         }
     }
 
@@ -80,27 +93,31 @@ import Testing
             let n = 1 + Int(random.next() % 70)
             let k = 1 + Int(random.next() % 90)
             let (transposeA, transposeB) = Self.transposes[trial % 4]
-            Self.check(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0,
-                       threads: 1 + trial % 2, seed: UInt64(trial))
+            Self.check(
+                m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1, beta: 0,
+                threads: 1 + trial % 2, seed: UInt64(trial))
         }
     }
 
     @Test(arguments: [(Float(1), Float(0)), (2.5, 0), (1, 1), (-0.5, 1), (0.75, -1.25), (1, 0.5), (-2, 3)])
     func alphaBeta(alpha: Float, beta: Float) {
         for (index, (transposeA, transposeB)) in Self.transposes.enumerated() {
-            Self.check(m: 13, n: 35, k: 13, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta,
-                       seed: UInt64(index))
+            Self.check(
+                m: 13, n: 35, k: 13, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta,
+                seed: UInt64(index))
             // Several k blocks: beta applies once, later blocks accumulate.
-            Self.check(m: 20, n: 18, k: 530, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta,
-                       seed: UInt64(10 + index))
+            Self.check(
+                m: 20, n: 18, k: 530, transposeA: transposeA, transposeB: transposeB, alpha: alpha, beta: beta,
+                seed: UInt64(10 + index))
         }
     }
 
     @Test func betaZeroIgnoresNaNInC() {
         for (transposeA, transposeB) in Self.transposes {
             for (m, n, k) in [(7, 19, 13), (12, 32, 300)] {
-                Self.check(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1.5, beta: 0,
-                           seed: 3, cInitial: .nan)
+                Self.check(
+                    m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1.5, beta: 0,
+                    seed: 3, cInitial: .nan)
             }
         }
     }
@@ -152,17 +169,19 @@ import Testing
         GEMM.multiply(a, b, into: &c, beta: 1)
         GEMM.referenceMultiply(a, b, into: &reference, beta: 1)
         Self.expectClose(c, reference, k: 13, "resized")
-        #expect(c.storage[23 * 20 ..< 40 * 20].allSatisfy { $0 == 7 })
+        #expect(c.storage[23 * 20..<40 * 20].allSatisfy { $0 == 7 })
     }
 
     // MARK: threads and determinism
 
     /// Shapes large enough to run in parallel: rows split, columns split (few rows), ragged,
     /// several k blocks, many claimed row blocks.
-    static let parallelShapes: [(Int, Int, Int)] = [(150, 70, 40), (8, 300, 200), (97, 211, 31), (61, 45, 530), (600, 17, 30),
-                                                    // A read in place (n <= 32, either way round), with ragged rows and
-                                                    // columns: DLRM's 13- and 16-wide layers; and few rows.
-                                                    (1000, 13, 300), (700, 32, 90), (13, 512, 600), (16, 500, 300), (17, 29, 700)]
+    static let parallelShapes: [(Int, Int, Int)] = [
+        (150, 70, 40), (8, 300, 200), (97, 211, 31), (61, 45, 530), (600, 17, 30),
+        // A read in place (n <= 32, either way round), with ragged rows and
+        // columns: DLRM's 13- and 16-wide layers; and few rows.
+        (1000, 13, 300), (700, 32, 90), (13, 512, 600), (16, 500, 300), (17, 29, 700),
+    ]
 
     @Test(arguments: 0..<4)
     func threadCountsGiveIdenticalBits(transposeIndex: Int) {
@@ -199,11 +218,14 @@ import Testing
                 var random = SeededRandom(seed: UInt64(70 + index))
                 let a = Self.operand(rows: m, columns: k, transposed: transposeA, random: &random)
                 let b = Self.operand(rows: k, columns: n, transposed: transposeB, random: &random)
-                let c0 = beta == 0 ? Matrix(rows: m, columns: n, repeating: .nan) : Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
+                let c0 =
+                    beta == 0
+                    ? Matrix(rows: m, columns: n, repeating: .nan) : Matrix.uniform(rows: m, columns: n, limit: 1, random: &random)
                 var results: [Matrix] = []
                 for threads in [1, 2, 3] {
                     var c = c0
-                    GEMM.multiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta, threads: threads)
+                    GEMM.multiply(
+                        a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: alpha, beta: beta, threads: threads)
                     results.append(c)
                 }
                 for result in results.dropFirst() {
@@ -211,7 +233,8 @@ import Testing
                 }
                 var reference = c0
                 GEMM.referenceMultiply(a, transposeA: transposeA, b, transposeB: transposeB, into: &reference, alpha: alpha, beta: beta)
-                Self.expectClose(results[0], reference, k: k, "\(m)x\(n)x\(k) tA \(transposeA) tB \(transposeB) alpha \(alpha) beta \(beta)")
+                Self.expectClose(
+                    results[0], reference, k: k, "\(m)x\(n)x\(k) tA \(transposeA) tB \(transposeB) alpha \(alpha) beta \(beta)")
             }
         }
     }
@@ -232,8 +255,9 @@ import Testing
                     var separate = c0
                     GEMM.multiply(a, b, into: &separate, alpha: alpha, beta: beta, threads: threads)
                     Elementwise.addRowVector(bias, to: &separate)
-                    #expect(fused.values.map(\.bitPattern) == separate.values.map(\.bitPattern),
-                            "\(m)x\(n)x\(k) alpha \(alpha) beta \(beta) threads \(threads)")
+                    #expect(
+                        fused.values.map(\.bitPattern) == separate.values.map(\.bitPattern),
+                        "\(m)x\(n)x\(k) alpha \(alpha) beta \(beta) threads \(threads)")
                 }
             }
         }
@@ -280,7 +304,8 @@ import Testing
             let s0 = Matrix.uniform(rows: 1, columns: n, limit: 1, random: &random)
             var results: [(Matrix, Matrix)] = []
             for threads in [1, 2] {
-                var c = c0, sums = s0
+                var c = c0
+                var sums = s0
                 GEMM.multiply(x, transposeA: true, dy, into: &c, beta: 1, addingColumnSumsOfBTo: &sums, threads: threads)
                 results.append((c, sums))
             }
@@ -301,7 +326,8 @@ import Testing
         // alpha 0 leaves C = beta C, so the epilogue sees these values exactly.
         let special: [Float] = [-0.0, .nan, -2, 3, 0, -.infinity, .infinity, -1e-30]
         let c0 = Matrix(rows: 1, columns: special.count, values: special)
-        let a = Matrix(rows: 1, columns: 4, repeating: 1), b = Matrix(rows: 4, columns: special.count, repeating: 1)
+        let a = Matrix(rows: 1, columns: 4, repeating: 1)
+        let b = Matrix(rows: 4, columns: special.count, repeating: 1)
         var fused = c0
         GEMM.multiply(a, b, into: &fused, alpha: 0, beta: 1, epilogue: .relu)
         var separate = Matrix(rows: 1, columns: special.count)
@@ -345,8 +371,10 @@ import Testing
         let results = SharedArray<Matrix?>(repeating: nil, count: products)
         let inputs: [(Matrix, Matrix)] = (0..<products).map { index in
             var random = SeededRandom(seed: UInt64(200 + index))
-            return (Matrix.uniform(rows: 30 + index * 40, columns: 70, limit: 1, random: &random),
-                    Matrix.uniform(rows: 70, columns: 25, limit: 1, random: &random))
+            return (
+                Matrix.uniform(rows: 30 + index * 40, columns: 70, limit: 1, random: &random),
+                Matrix.uniform(rows: 70, columns: 25, limit: 1, random: &random)
+            )
         }
         DispatchQueue.concurrentPerform(iterations: products) { index in
             let (a, b) = inputs[index]
@@ -372,14 +400,14 @@ import Testing
         // Without the package's -march=x86-64-v3, SIMD8 fused multiply-adds become 8 libm
         // calls each and GEMM runs ~100x slower; bench/check_vectorized.sh checks the machine code.
         #if arch(x86_64)
-        #expect(GEMMKernel.targetHasAVX2FMA, "CompactRec was built without AVX2 + FMA code generation")
+            #expect(GEMMKernel.targetHasAVX2FMA, "CompactRec was built without AVX2 + FMA code generation")
         #endif
     }
 
     #if DEBUG
-    static let optimisedBuild = false
+        static let optimisedBuild = false
     #else
-    static let optimisedBuild = true
+        static let optimisedBuild = true
     #endif
 
     @Test(.enabled(if: optimisedBuild, "timing is meaningful only in optimised builds"))

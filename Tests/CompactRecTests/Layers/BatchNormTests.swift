@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -39,7 +40,8 @@ import Testing
         // Inference uses the running statistics, not the batch's, and leaves them unchanged.
         let probe = Matrix(rows: 2, columns: 2, values: [1, 2, -3, 0.5])
         let z = layer.forward(probe, training: false)
-        let gamma: [Float] = [2, 0.5], beta: [Float] = [1, -1]
+        let gamma: [Float] = [2, 0.5]
+        let beta: [Float] = [1, -1]
         for r in 0..<2 {
             for c in 0..<2 {
                 let expected = gamma[c] * (probe[r, c] - mean[c]) / (variance[c] + 1e-5).squareRoot() + beta[c]
@@ -86,7 +88,8 @@ import Testing
     @Test func threadsGiveTheSameBits() {
         let x = TestMatrix.random(rows: 400, columns: 64, seed: 3)
         let dy = TestMatrix.random(rows: 400, columns: 64, seed: 4)
-        let one = BatchNorm(features: 64), two = BatchNorm(features: 64)
+        let one = BatchNorm(features: 64)
+        let two = BatchNorm(features: 64)
         two.threads = 2
         #expect(TestMatrix.identical(one.forward(x, training: true), two.forward(x, training: true)))
         #expect(TestMatrix.identical(one.backward(dy), two.backward(dy)))

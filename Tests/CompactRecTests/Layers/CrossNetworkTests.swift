@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -53,9 +54,10 @@ import Testing
     @Test func structureNamesAndInitialisation() {
         var random = SeededRandom(seed: 7)
         let network = CrossNetwork(width: 30, layers: 3, random: &random)
-        #expect(network.parameters.map(\.name) == [
-            "cross.0.weight", "cross.0.bias", "cross.1.weight", "cross.1.bias", "cross.2.weight", "cross.2.bias",
-        ])
+        #expect(
+            network.parameters.map(\.name) == [
+                "cross.0.weight", "cross.0.bias", "cross.1.weight", "cross.1.bias", "cross.2.weight", "cross.2.bias",
+            ])
         let limit = (6.0 / 60.0 as Float).squareRoot()
         for weight in network.weights {
             #expect(weight.value.rows == 30 && weight.value.columns == 30)
@@ -125,7 +127,9 @@ import Testing
 
     @Test func threadCountsGiveTheSameBits() {
         // A batch large enough that the GEMMs and the elementwise passes split over two cores.
-        var outputs: [Matrix] = [], inputGradients: [Matrix] = [], parameterGradients: [[Matrix]] = []
+        var outputs: [Matrix] = []
+        var inputGradients: [Matrix] = []
+        var parameterGradients: [[Matrix]] = []
         let x = TestMatrix.random(rows: 517, columns: 37, seed: 41)
         let g = TestMatrix.random(rows: 517, columns: 37, seed: 42)
         for threads in [1, 2] {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -88,15 +89,17 @@ import Testing
         // Six fields of width 9: a block of four rows and single rows, a SIMD8 block and a
         // remainder.
         for includeSelf in [false, true] {
-            GradientCheck().verify(DotInteraction(fields: 6, dimension: 9, includeSelf: includeSelf),
-                                   input: TestMatrix.random(rows: 3, columns: 54, seed: 20))
+            GradientCheck().verify(
+                DotInteraction(fields: 6, dimension: 9, includeSelf: includeSelf),
+                input: TestMatrix.random(rows: 3, columns: 54, seed: 20))
         }
     }
 
     @Test func threadsGiveTheSameBits() {
         let x = TestMatrix.random(rows: 120, columns: 8 * 16, seed: 3)
         let dy = TestMatrix.random(rows: 120, columns: 28, seed: 4)
-        let one = DotInteraction(fields: 8, dimension: 16), two = DotInteraction(fields: 8, dimension: 16)
+        let one = DotInteraction(fields: 8, dimension: 16)
+        let two = DotInteraction(fields: 8, dimension: 16)
         two.threads = 2
         #expect(TestMatrix.identical(one.forward(x, training: true), two.forward(x, training: true)))
         #expect(TestMatrix.identical(one.backward(dy), two.backward(dy)))

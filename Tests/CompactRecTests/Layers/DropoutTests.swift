@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -40,7 +41,9 @@ import Testing
 
     @Test func masksAreDeterministicFromTheSeedAndChangePerBatch() {
         let x = Matrix(rows: 8, columns: 16, repeating: 1)
-        let a = Dropout(rate: 0.5, seed: 99), b = Dropout(rate: 0.5, seed: 99), c = Dropout(rate: 0.5, seed: 100)
+        let a = Dropout(rate: 0.5, seed: 99)
+        let b = Dropout(rate: 0.5, seed: 99)
+        let c = Dropout(rate: 0.5, seed: 100)
         let first = a.forward(x, training: true)
         #expect(first == b.forward(x, training: true))
         #expect(first != c.forward(x, training: true))
@@ -49,7 +52,8 @@ import Testing
 
     @Test func threadsGiveTheSameMask() {
         let x = TestMatrix.random(rows: 256, columns: 100, seed: 5)
-        let one = Dropout(rate: 0.2, seed: 3), two = Dropout(rate: 0.2, seed: 3)
+        let one = Dropout(rate: 0.2, seed: 3)
+        let two = Dropout(rate: 0.2, seed: 3)
         two.threads = 2
         for _ in 0..<2 {
             #expect(TestMatrix.identical(one.forward(x, training: true), two.forward(x, training: true)))

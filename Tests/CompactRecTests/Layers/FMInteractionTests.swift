@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -47,7 +48,8 @@ import Testing
     @Test func threadsGiveTheSameBits() {
         let x = TestMatrix.random(rows: 200, columns: 8 * 16, seed: 3)
         let dy = TestMatrix.random(rows: 200, columns: 1, seed: 4)
-        let one = FMInteraction(fields: 8, dimension: 16), two = FMInteraction(fields: 8, dimension: 16)
+        let one = FMInteraction(fields: 8, dimension: 16)
+        let two = FMInteraction(fields: 8, dimension: 16)
         two.threads = 2
         #expect(TestMatrix.identical(one.forward(x, training: true), two.forward(x, training: true)))
         #expect(TestMatrix.identical(one.backward(dy), two.backward(dy)))

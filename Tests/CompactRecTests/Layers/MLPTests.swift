@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -9,11 +10,12 @@ import Testing
         let mlp = MLP(inputs: 5, hidden: [7, 4], outputs: 1, batchNorm: true, dropout: 0.2, random: &random)
         let kinds = mlp.layers.map { String(describing: type(of: $0)) }
         #expect(kinds == ["Linear", "BatchNorm", "ReLU", "Dropout", "Linear", "BatchNorm", "ReLU", "Dropout", "Linear"])
-        #expect(mlp.parameters.map(\.name) == [
-            "mlp.0.weight", "mlp.1.gamma", "mlp.1.beta",
-            "mlp.4.weight", "mlp.5.gamma", "mlp.5.beta",
-            "mlp.8.weight", "mlp.8.bias",
-        ])
+        #expect(
+            mlp.parameters.map(\.name) == [
+                "mlp.0.weight", "mlp.1.gamma", "mlp.1.beta",
+                "mlp.4.weight", "mlp.5.gamma", "mlp.5.beta",
+                "mlp.8.weight", "mlp.8.bias",
+            ])
         let scalars = mlp.parameters.reduce(0) { $0 + $1.count }
         let expectedScalars: Int = (5 * 7 + 14) + (7 * 4 + 8) + (4 + 1)
         #expect(scalars == expectedScalars)
@@ -134,7 +136,8 @@ import Testing
         for (index, outputs) in [3, nil].enumerated() {
             for threads in [1, 2] {
                 let seed = UInt64(500 + 10 * index + threads)
-                var randomA = SeededRandom(seed: seed), randomB = SeededRandom(seed: seed)
+                var randomA = SeededRandom(seed: seed)
+                var randomB = SeededRandom(seed: seed)
                 let fused = MLP(inputs: 7, hidden: [40, 23, 5], outputs: outputs, random: &randomA)
                 let reference = MLP(inputs: 7, hidden: [40, 23, 5], outputs: outputs, random: &randomB)
                 TestMatrix.randomizeParameters(of: fused, seed: seed)
@@ -157,7 +160,8 @@ import Testing
     }
 
     @Test func parameterGradientsWithoutTheInputGradientAreTheSame() {
-        var randomA = SeededRandom(seed: 600), randomB = SeededRandom(seed: 600)
+        var randomA = SeededRandom(seed: 600)
+        var randomB = SeededRandom(seed: 600)
         let full = MLP(inputs: 13, hidden: [30, 16], random: &randomA)
         let parametersOnly = MLP(inputs: 13, hidden: [30, 16], random: &randomB)
         let x = TestMatrix.random(rows: 50, columns: 13, seed: 601)

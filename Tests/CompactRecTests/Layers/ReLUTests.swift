@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -26,7 +27,8 @@ import Testing
     @Test func threadsGiveTheSameBits() {
         let x = TestMatrix.random(rows: 300, columns: 120, seed: 9)
         let dy = TestMatrix.random(rows: 300, columns: 120, seed: 10)
-        let one = ReLU(), two = ReLU()
+        let one = ReLU()
+        let two = ReLU()
         two.threads = 2
         #expect(TestMatrix.identical(one.forward(x, training: true), two.forward(x, training: true)))
         #expect(TestMatrix.identical(one.backward(dy), two.backward(dy)))

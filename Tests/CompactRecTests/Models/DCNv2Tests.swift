@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -8,8 +9,9 @@ import Testing
 /// `ModelGradientTests` (`dcnv2`, `dcnv2-mixed`, `dcnv2-mixed-no-dense`, `dcnv2-qr`), from the
 /// models this suite builds.
 @Suite struct DCNv2Tests {
-    static let noDenseSchema = Schema(dense: [], categorical: ModelGradientTests.schema.categorical,
-                                      multiValued: ModelGradientTests.schema.multiValued)
+    static let noDenseSchema = Schema(
+        dense: [], categorical: ModelGradientTests.schema.categorical,
+        multiValued: ModelGradientTests.schema.multiValued)
 
     static func configuration() -> ModelConfiguration {
         var configuration = ModelConfiguration(kind: .wd, dimension: 3)
@@ -24,20 +26,24 @@ import Testing
         let cardinalities = ModelGradientTests.cardinalities
         let names = ModelGradientTests.schema.vocabularyFields
         let mixed = { (random: inout SeededRandom) in
-            FullEmbedding(cardinalities: cardinalities, dimensions: [2, 3, 4, 5], categoricalCount: 3, names: names,
-                          standardDeviation: 0.5, random: &random)
+            FullEmbedding(
+                cardinalities: cardinalities, dimensions: [2, 3, 4, 5], categoricalCount: 3, names: names,
+                standardDeviation: 0.5, random: &random)
         }
         let model: DCNv2
         switch name {
         case "dcnv2":
-            model = DCNv2(schema: ModelGradientTests.schema, embedding: ModelGradientTests.embedding(dimension: 3, random: &random),
-                          configuration: configuration(), crossLayers: 2, random: &random)
+            model = DCNv2(
+                schema: ModelGradientTests.schema, embedding: ModelGradientTests.embedding(dimension: 3, random: &random),
+                configuration: configuration(), crossLayers: 2, random: &random)
         case "dcnv2-mixed":
-            model = DCNv2(schema: ModelGradientTests.schema, embedding: mixed(&random), configuration: configuration(),
-                          crossLayers: 2, random: &random)
+            model = DCNv2(
+                schema: ModelGradientTests.schema, embedding: mixed(&random), configuration: configuration(),
+                crossLayers: 2, random: &random)
         case "dcnv2-mixed-no-dense":
-            model = DCNv2(schema: noDenseSchema, embedding: mixed(&random), configuration: configuration(), crossLayers: 3,
-                          random: &random)
+            model = DCNv2(
+                schema: noDenseSchema, embedding: mixed(&random), configuration: configuration(), crossLayers: 3,
+                random: &random)
         default:
             return nil
         }
@@ -51,10 +57,11 @@ import Testing
         let model = try #require(Self.model("dcnv2-mixed"))
         // x_0 = 2 + 3 + 4 + 5 field values and 3 dense values.
         #expect(model.cross.width == 17 && model.cross.layerCount == 2 && model.mlp.inputs == 17)
-        #expect(model.denseParameters.map(\.name) == [
-            "cross.0.weight", "cross.0.bias", "cross.1.weight", "cross.1.bias",
-            "mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias", "mlp.4.weight", "mlp.4.bias",
-        ])
+        #expect(
+            model.denseParameters.map(\.name) == [
+                "cross.0.weight", "cross.0.bias", "cross.1.weight", "cross.1.bias",
+                "mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias", "mlp.4.weight", "mlp.4.bias",
+            ])
         #expect(model.sparseTables.count == 4 && model.sparseTables.allSatisfy { t in model.embedding.tables.contains { $0 === t } })
         #expect(model.trainingStates.isEmpty)
         let noDense = try #require(Self.model("dcnv2-mixed-no-dense"))
@@ -67,8 +74,9 @@ import Testing
         var configuration = Self.configuration()
         configuration.batchNorm = true
         configuration.dropout = 0.25
-        let model2 = DCNv2(schema: ModelGradientTests.schema, embedding: embedding, configuration: configuration, crossLayers: 2,
-                           random: &random)
+        let model2 = DCNv2(
+            schema: ModelGradientTests.schema, embedding: embedding, configuration: configuration, crossLayers: 2,
+            random: &random)
         let cross = CrossNetwork(width: 15, layers: 2, random: &copy)
         let mlp = MLP(inputs: 15, hidden: [6, 4], outputs: 1, batchNorm: true, dropout: 0.25, random: &copy)
         #expect(zip(model2.cross.parameters, cross.parameters).allSatisfy { $0.value == $1.value })

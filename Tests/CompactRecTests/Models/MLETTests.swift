@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -11,7 +12,10 @@ import Testing
         configuration.mlp = [16, 8]
         configuration.bottomMLP = [8]
         configuration.topMLP = [8]
-        if let inner { configuration.embedding = .mlet(MLETEmbeddingMethod(innerWidths: store.manifest.fields.compactMap(\.cardinality).map { _ in inner })) }
+        if let inner {
+            configuration.embedding = .mlet(
+                MLETEmbeddingMethod(innerWidths: store.manifest.fields.compactMap(\.cardinality).map { _ in inner }))
+        }
         return configuration
     }
 
@@ -64,8 +68,11 @@ import Testing
         let run = RunConfiguration(model: plainConfiguration, options: options, dataset: DatasetIdentity(store))
         let validation = report.bestValidation
         try WeightsFile(configuration: run, step: 7, validation: validation, weights: form.weights).write(to: directory + "/mlet.weights")
-        try WeightsFile(configuration: run, step: 7, validation: validation, weights: ModelWeights(plain)).write(to: directory + "/plain.weights")
-        let sizes = try ["mlet", "plain"].map { try FileManager.default.attributesOfItem(atPath: directory + "/\($0).weights")[.size] as? Int }
+        try WeightsFile(configuration: run, step: 7, validation: validation, weights: ModelWeights(plain)).write(
+            to: directory + "/plain.weights")
+        let sizes = try ["mlet", "plain"].map {
+            try FileManager.default.attributesOfItem(atPath: directory + "/\($0).weights")[.size] as? Int
+        }
         #expect(sizes[0] != nil && sizes[0] == sizes[1])
     }
 
@@ -80,8 +87,10 @@ import Testing
         (options.batchSize, options.epochs, options.threads, options.evaluateEvery) = (512, 1, 1, 10)
         let configuration = RunConfiguration(model: model, options: options, dataset: DatasetIdentity(store))
         let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
-        let report = try Trainer(model: ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options)
-            .fit(run: run)
+        let report = try Trainer(
+            model: ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options
+        )
+        .fit(run: run)
         let file = try WeightsFile.read(from: run.bestWeightsPath)
         #expect(file.header.configuration.model.embedding == .plainTables)
         let loaded = try ModelFactory.make(file.header.configuration.model, store: store, seed: 5)
@@ -98,8 +107,9 @@ import Testing
     @Test(arguments: [8, 64, 256])
     func initialProductHasThePlainTablesScale(inner: Int) {
         var random = SeededRandom(seed: 11)
-        let layer = ProjectedEmbedding(cardinalities: [2_000], widths: [inner], dimension: 4, categoricalCount: 1,
-                                       names: ["c"], standardDeviation: 0.01, random: &random)
+        let layer = ProjectedEmbedding(
+            cardinalities: [2_000], widths: [inner], dimension: 4, categoricalCount: 1,
+            names: ["c"], standardDeviation: 0.01, random: &random)
         let folded = layer.inferenceForm().tables[0].weights
         let variance = folded.reduce(0) { $0 + Double($1) * Double($1) } / Double(folded.count)
         // 8,000 entries: the sample standard deviation is within a few percent of 0.01.
@@ -169,8 +179,9 @@ import Testing
     @Test func mixedWidthsStartAtThePlainTablesScale() {
         var random = SeededRandom(seed: 12)
         let (rows, d) = (500, 32)
-        let layer = MLETProjectedEmbedding(cardinalities: [rows, rows], innerWidths: [64, 64], widths: [8, 2], dimension: d,
-                                           categoricalCount: 2, names: ["a", "b"], standardDeviation: 0.01, random: &random)
+        let layer = MLETProjectedEmbedding(
+            cardinalities: [rows, rows], innerWidths: [64, 64], widths: [8, 2], dimension: d,
+            categoricalCount: 2, names: ["a", "b"], standardDeviation: 0.01, random: &random)
         let ids = (0..<rows).flatMap { [UInt32($0), UInt32($0)] }
         let batch = Batch(labels: [Float](repeating: 0, count: rows), dense: Matrix(rows: rows, columns: 0), ids: ids, categoricalCount: 2)
         let output = layer.forward(batch, training: false)
@@ -191,14 +202,16 @@ import Testing
         func layer(distinctRows: Bool) -> any EmbeddingLayer {
             var random = SeededRandom(seed: 21)
             if fieldWidths {
-                let layer = MLETProjectedEmbedding(cardinalities: [50, 7, 300], innerWidths: [16, 2, 24], widths: [2, 2, 4], dimension: 4,
-                                                   categoricalCount: 3, names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
+                let layer = MLETProjectedEmbedding(
+                    cardinalities: [50, 7, 300], innerWidths: [16, 2, 24], widths: [2, 2, 4], dimension: 4,
+                    categoricalCount: 3, names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
                 #expect(layer.product.worksPerDistinctRow)
                 layer.product.worksPerDistinctRow = distinctRows
                 return layer
             }
-            let layer = ProjectedEmbedding(cardinalities: [50, 7, 300], widths: [16, 4, 24], dimension: 4, categoricalCount: 3,
-                                           names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
+            let layer = ProjectedEmbedding(
+                cardinalities: [50, 7, 300], widths: [16, 4, 24], dimension: 4, categoricalCount: 3,
+                names: ["a", "b", "c"], standardDeviation: 0.3, random: &random)
             #expect(layer.worksPerDistinctRow)
             layer.worksPerDistinctRow = distinctRows
             return layer

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -9,8 +10,9 @@ import Testing
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let format = try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml"))
-        _ = try Preparer.prepare(format: format, formatName: "schema", inputs: [TestData.fixture("schema/movies.csv")],
-                                 output: directory + "/out")
+        _ = try Preparer.prepare(
+            format: format, formatName: "schema", inputs: [TestData.fixture("schema/movies.csv")],
+            output: directory + "/out")
         let store = try ColumnStore(directory: directory + "/out")
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         var loader = BatchLoader(store: store, part: .train, batchSize: 8)
@@ -40,15 +42,18 @@ import Testing
         // field there is no pair to dot.
         let noDense = TestData.write("label: y\ncategorical: [c, e]\n", to: "s.yaml", in: directory)
         let data = TestData.write("y,c,e\n1,a,x\n0,b,y\n1,a,y\n", to: "d.csv", in: directory)
-        _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: noDense), formatName: "schema", inputs: [data], output: directory + "/nd")
+        _ = try Preparer.prepare(
+            format: DelimitedFormat(schemaPath: noDense), formatName: "schema", inputs: [data], output: directory + "/nd")
         let noDenseStore = try ColumnStore(directory: directory + "/nd")
         let dlrm = try #require(try ModelFactory.make(ModelConfiguration(kind: .dlrm, dimension: 4), store: noDenseStore, seed: 1) as? DLRM)
         #expect(dlrm.bottom == nil && dlrm.interaction.fields == 2 && dlrm.top.inputs == 1)
         let oneField = TestData.write("label: y\ncategorical: [c]\n", to: "s1.yaml", in: directory)
-        _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: oneField), formatName: "schema", inputs: [data], output: directory + "/one")
+        _ = try Preparer.prepare(
+            format: DelimitedFormat(schemaPath: oneField), formatName: "schema", inputs: [data], output: directory + "/one")
         let oneFieldStore = try ColumnStore(directory: directory + "/one")
-        #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .dlrm), store: oneFieldStore, seed: 1) }
-            throws: { error in (error as? ModelError)?.errorDescription?.contains("one embedded field and no dense features") == true }
+        #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .dlrm), store: oneFieldStore, seed: 1) } throws: { error in
+            (error as? ModelError)?.errorDescription?.contains("one embedded field and no dense features") == true
+        }
     }
 }
 
@@ -79,7 +84,10 @@ import Testing
             ("{\(common)}", .plainTables),
             (#"{\#(common),"fieldDimensions":[2,4]}"#, .plain(PlainEmbeddingMethod(widths: [2, 4]))),
             (#"{\#(common),"innerDimensions":[16,16]}"#, .mlet(MLETEmbeddingMethod(innerWidths: [16, 16]))),
-            (#"{\#(common),"innerDimensions":[16,16],"fieldDimensions":[2,4]}"#, .mlet(MLETEmbeddingMethod(innerWidths: [16, 16], widths: [2, 4]))),
+            (
+                #"{\#(common),"innerDimensions":[16,16],"fieldDimensions":[2,4]}"#,
+                .mlet(MLETEmbeddingMethod(innerWidths: [16, 16], widths: [2, 4]))
+            ),
         ]
         for (json, method) in cases {
             let decoded = try JSONDecoder().decode(ModelConfiguration.self, from: Data(json.utf8))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -75,8 +76,9 @@ import Testing
         var random = SeededRandom(seed: 31)
         return [(40, 16), (30, 3), (25, 11), (60, 1)].enumerated().map { index, shape in
             let (rows, d) = shape
-            let table = EmbeddingTable(name: "t\(index)", rows: rows, dimension: d,
-                                       weights: (0..<rows * d).map { _ in random.nextUnitFloat() - 0.5 })
+            let table = EmbeddingTable(
+                name: "t\(index)", rows: rows, dimension: d,
+                weights: (0..<rows * d).map { _ in random.nextUnitFloat() - 0.5 })
             for _ in 0..<rows {
                 let gradient = (0..<d).map { _ in 4 * (random.nextUnitFloat() - 0.5) }
                 gradient.withUnsafeBufferPointer {
@@ -104,10 +106,12 @@ import Testing
         for (t, table) in tables.enumerated() {
             let d = table.dimension
             var w = table.weights
-            var m = [Float](repeating: 0, count: w.count), v = m
+            var m = [Float](repeating: 0, count: w.count)
+            var v = m
             var accumulator = [Float](repeating: 0, count: table.rows)
             for step in 1...3 {
-                let c1 = 1 - powf(b1, Float(step)), c2 = 1 - powf(b2, Float(step))
+                let c1 = 1 - powf(b1, Float(step))
+                let c2 = 1 - powf(b2, Float(step))
                 for (slot, row) in table.touchedRows.enumerated() {
                     let base = Int(row) * d
                     switch rule {
@@ -160,9 +164,11 @@ import Testing
         for (p, parameter) in parameters().enumerated() {
             var w = parameter.value.values
             let g = parameter.gradient.values
-            var m = [Float](repeating: 0, count: w.count), v = m
+            var m = [Float](repeating: 0, count: w.count)
+            var v = m
             for step in 1...3 {
-                let c1 = 1 - powf(b1, Float(step)), c2 = 1 - powf(b2, Float(step))
+                let c1 = 1 - powf(b1, Float(step))
+                let c2 = 1 - powf(b2, Float(step))
                 for i in 0..<w.count {
                     switch rule {
                     case .sgd:

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -10,21 +11,25 @@ import Testing
     /// A DeepFM on AutoDim's supernet over candidates {1, 2, 3} (shared or separate tables,
     /// linear or zero-padding unification, any scale of the mixed vectors), with fixed Gumbel
     /// noise and random alpha, biases and (learned scale) scales and shifts.
-    static func supernet(tables: DimensionSearchEmbedding.CandidateTables, unification: DimensionSearchEmbedding.Unification,
-                         mixedScale: DimensionSearchEmbedding.MixedScale = .unit) -> (DeepFM, DimensionSearchEmbedding) {
+    static func supernet(
+        tables: DimensionSearchEmbedding.CandidateTables, unification: DimensionSearchEmbedding.Unification,
+        mixedScale: DimensionSearchEmbedding.MixedScale = .unit
+    ) -> (DeepFM, DimensionSearchEmbedding) {
         var configuration = ModelConfiguration(kind: .deepfm, dimension: 3)
         configuration.mlp = [5]
         var random = SeededRandom(seed: 21)
-        let embedding = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 2, 3], tables: tables,
-                                                 unification: unification, mixedScale: mixedScale, categoricalCount: 3,
-                                                 names: Models.schema.vocabularyFields, seed: 4, random: &random)
+        let embedding = DimensionSearchEmbedding(
+            cardinalities: Models.cardinalities, candidates: [1, 2, 3], tables: tables,
+            unification: unification, mixedScale: mixedScale, categoricalCount: 3,
+            names: Models.schema.vocabularyFields, seed: 4, random: &random)
         for table in embedding.tables {
             for i in table.weights.indices { table.weights[i] = Float(random.nextGaussian()) * 0.5 }
         }
         embedding.architecture.value = .uniform(rows: 4, columns: 3, limit: 1, random: &random)
         embedding.temperature = 0.7
-        let model = DeepFM(schema: Models.schema, cardinalities: Models.cardinalities, embedding: embedding,
-                           configuration: configuration, random: &random)
+        let model = DeepFM(
+            schema: Models.schema, cardinalities: Models.cardinalities, embedding: embedding,
+            configuration: configuration, random: &random)
         for parameter in model.denseParameters where parameter.name.hasSuffix(".bias") || parameter.name.hasSuffix(".mixed.shift") {
             parameter.value = .uniform(rows: parameter.value.rows, columns: parameter.value.columns, limit: 0.3, random: &random)
         }
@@ -37,12 +42,18 @@ import Testing
         return (model, embedding)
     }
 
-    @Test(arguments: [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear,
-                       DimensionSearchEmbedding.MixedScale.unit),
-                      (.separate, .linear, .unit), (.shared, .zeroPadding, .unit), (.shared, .linear, .learned), (.shared, .linear, .fixed(0.05))])
-    func gradientsOfWeightsRowsAndAlphaMatchFiniteDifferences(tables: DimensionSearchEmbedding.CandidateTables,
-                                                               unification: DimensionSearchEmbedding.Unification,
-                                                               mixedScale: DimensionSearchEmbedding.MixedScale) {
+    @Test(arguments: [
+        (
+            DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.Unification.linear,
+            DimensionSearchEmbedding.MixedScale.unit
+        ),
+        (.separate, .linear, .unit), (.shared, .zeroPadding, .unit), (.shared, .linear, .learned), (.shared, .linear, .fixed(0.05)),
+    ])
+    func gradientsOfWeightsRowsAndAlphaMatchFiniteDifferences(
+        tables: DimensionSearchEmbedding.CandidateTables,
+        unification: DimensionSearchEmbedding.Unification,
+        mixedScale: DimensionSearchEmbedding.MixedScale
+    ) {
         let (model, embedding) = Self.supernet(tables: tables, unification: unification, mixedScale: mixedScale)
         let batch = Models.batch()
         let logits = model.forward(batch, training: true)
@@ -57,8 +68,10 @@ import Testing
                 let (r, c) = (index / parameter.value.columns, index % parameter.value.columns)
                 let original = parameter.value[r, c]
                 checked += 1
-                if !Models.agrees(analytic: parameter.gradient[r, c], perturb: { parameter.value[r, c] += $0 },
-                                  restore: { parameter.value[r, c] = original }, model: model, batch: batch) {
+                if !Models.agrees(
+                    analytic: parameter.gradient[r, c], perturb: { parameter.value[r, c] += $0 },
+                    restore: { parameter.value[r, c] = original }, model: model, batch: batch)
+                {
                     failures.append("\(parameter.name)[\(r), \(c)]: analytic \(parameter.gradient[r, c])")
                 }
             }
@@ -69,8 +82,10 @@ import Testing
                     let index = Int(row) * table.dimension + k
                     let original = table.weights[index]
                     checked += 1
-                    if !Models.agrees(analytic: table.gradientRows[slot * table.dimension + k], perturb: { table.weights[index] += $0 },
-                                      restore: { table.weights[index] = original }, model: model, batch: batch) {
+                    if !Models.agrees(
+                        analytic: table.gradientRows[slot * table.dimension + k], perturb: { table.weights[index] += $0 },
+                        restore: { table.weights[index] = original }, model: model, batch: batch)
+                    {
                         failures.append("\(table.name)[\(row), \(k)]")
                     }
                 }
@@ -88,7 +103,8 @@ import Testing
         let (scaledModel, scaled) = Self.supernet(tables: .shared, unification: .linear, mixedScale: mixedScale)
         // Only the learned scale and shift are weights for the optimiser to move.
         #expect(plain.denseParameters.count + (mixedScale == .learned ? 8 : 0) == scaled.denseParameters.count)
-        #expect(scaled.denseParameters.contains { $0.name == "\(Models.schema.vocabularyFields[2]).mixed.scale" } == (mixedScale == .learned))
+        #expect(
+            scaled.denseParameters.contains { $0.name == "\(Models.schema.vocabularyFields[2]).mixed.scale" } == (mixedScale == .learned))
         let batch = Models.batch()
         for training in [true, false] {
             _ = plainModel.forward(batch, training: training)
@@ -106,8 +122,9 @@ import Testing
             }
             #expect(largest < 1e-5, "training \(training): differs by \(largest)")
         }
-        let fresh = DimensionSearchEmbedding(cardinalities: Models.cardinalities, candidates: [1, 3], mixedScale: mixedScale, categoricalCount: 3,
-                                             names: Models.schema.vocabularyFields, seed: 1, random: &Self.unused)
+        let fresh = DimensionSearchEmbedding(
+            cardinalities: Models.cardinalities, candidates: [1, 3], mixedScale: mixedScale, categoricalCount: 3,
+            names: Models.schema.vocabularyFields, seed: 1, random: &Self.unused)
         let start: Float = mixedScale == .learned ? DimensionSearchEmbedding.tableInitialScale : 0.05
         #expect(fresh.mixedScales.allSatisfy { $0.value.values == [Float](repeating: start, count: 3) })
         #expect(fresh.mixedShifts.allSatisfy { $0.value.values.allSatisfy { $0 == 0 } })
@@ -133,8 +150,14 @@ import Testing
         let (model, embedding) = Self.supernet(tables: .shared, unification: .linear, mixedScale: mixedScale)
         let batch = Models.batch()
         func alphaGradient(weights: Bool) -> Matrix {
-            for parameter in model.denseParameters { parameter.requiresGradient = weights; parameter.zeroGradient() }
-            for table in model.sparseTables { table.requiresGradient = weights; table.zeroGradient() }
+            for parameter in model.denseParameters {
+                parameter.requiresGradient = weights
+                parameter.zeroGradient()
+            }
+            for table in model.sparseTables {
+                table.requiresGradient = weights
+                table.zeroGradient()
+            }
             embedding.architecture.zeroGradient()
             let logits = model.forward(batch, training: true)
             model.backward(SigmoidCrossEntropy().gradient(logits: logits, labels: batch.labels), batch: batch)
@@ -148,8 +171,10 @@ import Testing
     }
 
     @Test func inferenceFormTabulatesTheEvaluationVectors() {
-        for (tables, mixedScale) in [(DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.MixedScale.unit),
-                                     (.separate, .unit), (.shared, .learned), (.shared, .fixed(0.05))] {
+        for (tables, mixedScale) in [
+            (DimensionSearchEmbedding.CandidateTables.shared, DimensionSearchEmbedding.MixedScale.unit),
+            (.separate, .unit), (.shared, .learned), (.shared, .fixed(0.05)),
+        ] {
             let (model, embedding) = Self.supernet(tables: tables, unification: .linear, mixedScale: mixedScale)
             // Move the running statistics off their initial values first.
             for _ in 0..<3 { _ = model.forward(Models.batch(), training: true) }
@@ -157,8 +182,9 @@ import Testing
             let vectors = embedding.forward(batch, training: false)
             let form = embedding.inferenceForm()
             #expect(form.widths == [3, 3, 3, 3] && form.projections.isEmpty)
-            let plain = FullEmbedding(cardinalities: Models.cardinalities, dimensions: form.widths, categoricalCount: 3,
-                                      names: Models.schema.vocabularyFields, random: &Self.unused)
+            let plain = FullEmbedding(
+                cardinalities: Models.cardinalities, dimensions: form.widths, categoricalCount: 3,
+                names: Models.schema.vocabularyFields, random: &Self.unused)
             for (target, source) in zip(plain.tables, form.tables) { target.weights = source.weights }
             let tabulated = plain.forward(batch, training: false)
             // Exact for every single-valued field and every non-empty bag of the multi-valued
@@ -246,9 +272,11 @@ import Testing
             // The second-order option runs the same schedule through the virtual step: against a
             // first-order search of the same length, alpha differs.
             options.epochs = 1
-            let first = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
+            let first = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions)
+                .run()
             searchOptions.secondOrder = true
-            let second = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions).run()
+            let second = try DimensionSearch(configuration: configuration, store: store, options: options, searchOptions: searchOptions)
+                .run()
             #expect(second.steps == first.steps)
             #expect(second.alpha.contains { row in row.contains { $0 != 0 } } && second.alpha != first.alpha)
             #expect(second.options.secondOrder && second.validation.auc > 0.5)
@@ -259,14 +287,19 @@ import Testing
         try DimensionSearchFiles.write(result, to: directory + "/search")
         let widths = try DimensionsFile.widths(path: directory + "/search/dims.json", fields: result.fields, defaultWidth: 99)
         #expect(widths == result.widths)
-        let saved = try JSONDecoder().decode(DimensionSearchResult.self,
-                                             from: try Data(contentsOf: URL(fileURLWithPath: directory + "/search/search.json")))
+        let saved = try JSONDecoder().decode(
+            DimensionSearchResult.self,
+            from: try Data(contentsOf: URL(fileURLWithPath: directory + "/search/search.json")))
         #expect(saved == result)
         #expect(try String(contentsOfFile: directory + "/search/alpha.svg", encoding: .utf8).hasPrefix("<svg"))
         let table = DimensionSearchFiles.table(result).split(separator: "\n")
         #expect(table.count == 1 + 8 + 1)
-        #expect(table.last == Substring(String(format: "supernet on the validation rows (mixing without noise): AUC %.4f, logloss %.4f",
-                                               result.validation.auc, result.validation.logloss)))
+        #expect(
+            table.last
+                == Substring(
+                    String(
+                        format: "supernet on the validation rows (mixing without noise): AUC %.4f, logloss %.4f",
+                        result.validation.auc, result.validation.logloss)))
 
         // Warm start: the retrained model starts from the chosen candidates' rows and maps and
         // the search's MLP.
@@ -277,23 +310,32 @@ import Testing
         #expect(model.embedding.parameterCount == result.chosenEmbeddingParameters(projected: true))
         var wide = retrained
         wide.kind = .wd
-        #expect(try ModelFactory.make(wide, store: store, seed: 9).embedding.parameterCount
+        #expect(
+            try ModelFactory.make(wide, store: store, seed: 9).embedding.parameterCount
                 == result.chosenEmbeddingParameters(projected: false))
-        #expect(result.widths.allSatisfy { $0 == 8 } || result.chosenEmbeddingParameters(projected: true)
-                > result.chosenEmbeddingParameters(projected: false))
+        #expect(
+            result.widths.allSatisfy { $0 == 8 }
+                || result.chosenEmbeddingParameters(projected: true)
+                    > result.chosenEmbeddingParameters(projected: false)
+        )
         let copied = WarmStart.copy(from: search, into: model)
         #expect(copied >= 8 + 8 + 6, "tables, first-order tables and MLP tensors: \(copied)")
         let shared = search.embedding.tables
         for (f, table) in model.embedding.tables.enumerated() {
-            let d = table.dimension, width = shared[f].dimension
+            let d = table.dimension
+            let width = shared[f].dimension
             #expect(d == result.widths[f])
-            #expect((0..<table.rows).allSatisfy { row in (0..<d).allSatisfy { table.weights[row * d + $0] == shared[f].weights[row * width + $0] } })
+            #expect(
+                (0..<table.rows).allSatisfy { row in
+                    (0..<d).allSatisfy { table.weights[row * d + $0] == shared[f].weights[row * width + $0] }
+                })
         }
         let sourceParameters = Dictionary(uniqueKeysWithValues: search.model.denseParameters.map { ($0.name, $0.value) })
         for parameter in model.denseParameters {
             if parameter.name.hasSuffix(".projection") {
                 let field = parameter.name.dropLast(".projection".count)
-                #expect(parameter.value == sourceParameters["\(field).candidate\(parameter.value.rows).transform.weight"], "\(parameter.name)")
+                #expect(
+                    parameter.value == sourceParameters["\(field).candidate\(parameter.value.rows).transform.weight"], "\(parameter.name)")
             } else {
                 #expect(parameter.value == sourceParameters[parameter.name], "\(parameter.name)")
             }
@@ -308,8 +350,10 @@ import Testing
         let (options, defaults) = Self.smallSearch(levels: levels)
         var searchOptions = defaults
         searchOptions.warmUpFraction = 0.5
-        let result = try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
-                                         searchOptions: searchOptions).run()
+        let result = try DimensionSearch(
+            configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
+            searchOptions: searchOptions
+        ).run()
         let rows = store.rowIndices(of: .train).count
         // Alpha is uniform at every snapshot of the first epoch (half the search) and moves after it.
         let warmUp = result.history.filter { $0.samples <= rows }
@@ -318,7 +362,8 @@ import Testing
         #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
         searchOptions.warmUpFraction = 1
         #expect(throws: DataError.self) {
-            try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options, searchOptions: searchOptions)
+            try DimensionSearch(
+                configuration: TrainerTests.deepFMConfiguration, store: store, options: options, searchOptions: searchOptions)
         }
     }
 
@@ -330,8 +375,9 @@ import Testing
         var (options, searchOptions) = Self.smallSearch(levels: .biLevel)
         options.epochs = 1
         searchOptions.mixedScale = mixedScale
-        let search = try DimensionSearch(configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
-                                         searchOptions: searchOptions)
+        let search = try DimensionSearch(
+            configuration: TrainerTests.deepFMConfiguration, store: store, options: options,
+            searchOptions: searchOptions)
         let learned = mixedScale == .learned
         #expect(search.model.denseParameters.filter { $0.name.hasSuffix(".mixed.scale") }.count == (learned ? 8 : 0))
         let result = try search.run()
@@ -349,17 +395,20 @@ import Testing
         let (model, embedding) = Self.supernet(tables: .shared, unification: .linear)
         let trainBatch = Models.batch()
         var random = SeededRandom(seed: 77)
-        let validationBatch = Batch(labels: [0, 1, 1, 0, 1], dense: .uniform(rows: 5, columns: 3, limit: 1, random: &random),
-                                    ids: [4, 0, 1, 2, 3, 5, 1, 1, 2, 0, 2, 4, 3, 0, 5], categoricalCount: 3,
-                                    multiValuedOffsets: [[0, 1, 3, 3, 5, 6]], multiValuedIDs: [[2, 0, 4, 1, 3, 2]])
+        let validationBatch = Batch(
+            labels: [0, 1, 1, 0, 1], dense: .uniform(rows: 5, columns: 3, limit: 1, random: &random),
+            ids: [4, 0, 1, 2, 3, 5, 1, 1, 2, 0, 2, 4, 3, 0, 5], categoricalCount: 3,
+            multiValuedOffsets: [[0, 1, 3, 3, 5, 6]], multiValuedIDs: [[2, 0, 4, 1, 3, 2]])
         let loss = SigmoidCrossEntropy()
         let xi: Float = 0.5
         let before = (model.denseParameters.map(\.value), model.sparseTables.map(\.weights))
-        _ = try SecondOrderArchitectureStep.run(model: model, embedding: embedding, loss: loss, trainBatch: trainBatch,
-                                                validationBatch: validationBatch, virtualStep: xi, step: 1)
+        _ = try SecondOrderArchitectureStep.run(
+            model: model, embedding: embedding, loss: loss, trainBatch: trainBatch,
+            validationBatch: validationBatch, virtualStep: xi, step: 1)
         let approximation = embedding.architecture.gradient
-        #expect(model.denseParameters.map(\.value) == before.0 && model.sparseTables.map(\.weights) == before.1,
-                "the step leaves the weights as they were")
+        #expect(
+            model.denseParameters.map(\.value) == before.0 && model.sparseTables.map(\.weights) == before.1,
+            "the step leaves the weights as they were")
         #expect(embedding.reusesNoise, "the noise setting is restored")
 
         // Directly: L_val(W - xi grad_W L_train(W, alpha), alpha) as a function of alpha.
@@ -417,18 +466,21 @@ import Testing
         searchOptions.secondOrder = secondOrder
         searchOptions.warmUpFraction = 0.1
         let model = TrainerTests.deepFMConfiguration
-        let configuration = RunConfiguration(model: model, options: options, dataset: DatasetIdentity(store),
-                                             search: searchOptions)
+        let configuration = RunConfiguration(
+            model: model, options: options, dataset: DatasetIdentity(store),
+            search: searchOptions)
         let search = { try DimensionSearch(configuration: model, store: store, options: options, searchOptions: searchOptions) }
         let whole = try search().run(run: TrainingRun(directory: directory + "/whole", configuration: configuration, start: .new))
 
         let run = TrainingRun(directory: directory + "/parts", configuration: configuration, start: .new)
         var polls = 0
         #expect(throws: TrainingError.interrupted(step: stopAt, checkpoint: run.checkpointPath)) {
-            _ = try search().run(run: run, shouldStop: {
-                polls += 1
-                return polls == stopAt
-            })
+            _ = try search().run(
+                run: run,
+                shouldStop: {
+                    polls += 1
+                    return polls == stopAt
+                })
         }
         // A search's temperature and warm-up follow its planned length: other epochs are refused.
         var longer = configuration
@@ -453,7 +505,8 @@ import Testing
         // A training run cannot continue a search's checkpoint, nor a search a training run's.
         var plain = configuration
         plain.search = nil
-        let trainer = Trainer(model: try ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options)
+        let trainer = Trainer(
+            model: try ModelFactory.make(model, store: store, seed: 1), configuration: model, store: store, options: options)
         #expect {
             _ = try trainer.fit(run: TrainingRun(directory: run.directory, configuration: plain, start: .resume))
         } throws: { error in

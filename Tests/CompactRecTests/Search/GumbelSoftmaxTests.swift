@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -61,7 +62,8 @@ import Testing
         let sample = GumbelSoftmax(alpha: alpha, temperature: temperature, noise: noise)
         let analytic = sample.alphaGradient(weightGradient: c.map { Float($0) }, alpha: alpha)
         for i in 0..<4 {
-            var plus = alpha, minus = alpha
+            var plus = alpha
+            var minus = alpha
             plus[i] += 1e-2
             minus[i] -= 1e-2
             let numeric = (loss(plus) - loss(minus)) / 2e-2

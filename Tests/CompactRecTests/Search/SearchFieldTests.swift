@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -91,8 +92,9 @@ import Testing
             }
             let alpha = (0..<3).map { _ in Float(random.nextGaussian()) }
             field.sample = GumbelSoftmax(alpha: alpha, temperature: 0.7, random: &random)
-            field.forward(sources: Array(repeating: input, count: sources),
-                          offsets: separateInputs ? field.inputOffsets : [0], training: true)
+            field.forward(
+                sources: Array(repeating: input, count: sources),
+                offsets: separateInputs ? field.inputOffsets : [0], training: true)
             Self.expectClose(field.mixed.values, reference.forward(input, field: field, training: true).values, "step \(step) forward")
 
             let gradient = Matrix.gaussian(rows: input.rows, columns: field.width, standardDeviation: 1, random: &random)

@@ -1,20 +1,25 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
 
 /// Checkpoints, resume and the run directory's files.
 @Suite struct CheckpointTests {
-    static func configuration(_ store: ColumnStore, options: TrainingOptions, batchNorm: Bool = false,
-                              mlet: Bool = false, fieldWidths: Bool = false) -> RunConfiguration {
+    static func configuration(
+        _ store: ColumnStore, options: TrainingOptions, batchNorm: Bool = false,
+        mlet: Bool = false, fieldWidths: Bool = false
+    ) -> RunConfiguration {
         var model = ModelConfiguration(kind: .deepfm, dimension: 8)
         model.mlp = [32, 16]
         model.batchNorm = batchNorm
         model.dropout = batchNorm ? 0.1 : 0
         let fields = store.manifest.fields.compactMap(\.cardinality).indices
         let widths = fieldWidths ? fields.map { [2, 8, 4][$0 % 3] } : nil
-        model.embedding = mlet ? .mlet(MLETEmbeddingMethod(innerWidths: fields.map { _ in 24 }, widths: widths))
+        model.embedding =
+            mlet
+            ? .mlet(MLETEmbeddingMethod(innerWidths: fields.map { _ in 24 }, widths: widths))
             : .plain(PlainEmbeddingMethod(widths: widths))
         return RunConfiguration(model: model, options: options, dataset: DatasetIdentity(store))
     }
@@ -48,7 +53,8 @@ import Testing
 
         let whole = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let wholeRun = TrainingRun(directory: directory + "/whole", configuration: configuration, resume: false)
-        let expected = try Trainer(model: whole, configuration: configuration.model, store: store, options: configuration.options).fit(run: wholeRun)
+        let expected = try Trainer(model: whole, configuration: configuration.model, store: store, options: configuration.options).fit(
+            run: wholeRun)
 
         let run = TrainingRun(directory: directory + "/parts", configuration: configuration, resume: false)
         let first = try ModelFactory.make(configuration.model, store: store, seed: 1)
@@ -59,7 +65,8 @@ import Testing
         // A fresh process: a new model with other initial weights, restored from the checkpoint.
         let second = try ModelFactory.make(configuration.model, store: store, seed: 99)
         let resumed = TrainingRun(directory: run.directory, configuration: configuration, resume: true)
-        let report = try Trainer(model: second, configuration: configuration.model, store: store, options: configuration.options).fit(run: resumed)
+        let report = try Trainer(model: second, configuration: configuration.model, store: store, options: configuration.options).fit(
+            run: resumed)
 
         #expect(report.test == expected.test)
         #expect(report.validationHistory == expected.validationHistory)
@@ -83,7 +90,8 @@ import Testing
         let configuration = Self.configuration(store, options: Self.options())
         let model = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
-        let report = try Trainer(model: model, configuration: configuration.model, store: store, options: configuration.options).fit(run: run)
+        let report = try Trainer(model: model, configuration: configuration.model, store: store, options: configuration.options).fit(
+            run: run)
         let file = try WeightsFile.read(from: run.bestWeightsPath)
         #expect(file.header.validation == report.bestValidation)
         #expect(file.header.configuration == configuration)
@@ -101,22 +109,35 @@ import Testing
         let configuration = Self.configuration(store, options: options)
         let fresh = TrainingRun(directory: directory + "/run", configuration: configuration, resume: true)
         #expect(throws: TrainingError.nothingToResume(directory: fresh.directory)) {
-            _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: options).fit(run: fresh)
+            _ = try Trainer(
+                model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store,
+                options: options
+            ).fit(run: fresh)
         }
         let run = TrainingRun(directory: fresh.directory, configuration: configuration, resume: false)
-        let report = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: options).fit(run: run)
+        let report = try Trainer(
+            model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store,
+            options: options
+        ).fit(run: run)
         #expect(throws: TrainingError.runExists(directory: run.directory, step: report.steps)) {
-            _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: options).fit(run: run)
+            _ = try Trainer(
+                model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store,
+                options: options
+            ).fit(run: run)
         }
         // Resuming with another batch size would not continue the same training.
         var other = options
         other.batchSize = 256
         let mismatched = TrainingRun(directory: run.directory, configuration: Self.configuration(store, options: other), resume: true)
-        #expect { _ = try Trainer(model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store, options: other).fit(run: mismatched) }
-            throws: { error in
-                guard case .resumeMismatch(_, let differences) = error as? TrainingError else { return false }
-                return differences == ["--batch-size (512 in the checkpoint)"]
-            }
+        #expect {
+            _ = try Trainer(
+                model: ModelFactory.make(configuration.model, store: store, seed: 1), configuration: configuration.model, store: store,
+                options: other
+            ).fit(run: mismatched)
+        } throws: { error in
+            guard case .resumeMismatch(_, let differences) = error as? TrainingError else { return false }
+            return differences == ["--batch-size (512 in the checkpoint)"]
+        }
     }
 
     @Test func corruptTruncatedAndForeignFilesAreNamedErrors() throws {
@@ -126,9 +147,11 @@ import Testing
         let configuration = Self.configuration(store, options: Self.options())
         let model = try ModelFactory.make(configuration.model, store: store, seed: 1)
         let path = directory + "/c.bin"
-        try Checkpoint(configuration: configuration, cursor: TrainerCursor(), weights: ModelWeights(model),
-                       sparseState: OptimizerState(step: 3, first: [[1, 2]], second: []),
-                       denseState: OptimizerState(step: 3, first: [], second: [[4]])).write(to: path)
+        try Checkpoint(
+            configuration: configuration, cursor: TrainerCursor(), weights: ModelWeights(model),
+            sparseState: OptimizerState(step: 3, first: [[1, 2]], second: []),
+            denseState: OptimizerState(step: 3, first: [], second: [[4]])
+        ).write(to: path)
         let read = try Checkpoint.read(from: path)
         #expect(read.configuration == configuration)
         #expect(read.sparseState.first == [[1, 2]] && read.denseState.second == [[4]] && read.sparseState.step == 3)
@@ -166,13 +189,17 @@ import Testing
         let run = TrainingRun(directory: directory + "/run", configuration: configuration, resume: false)
         let trainer = Trainer(model: model, configuration: configuration.model, store: store, options: configuration.options)
         var poisoned = false
-        #expect { _ = try trainer.fit(run: run, progress: { progress in
-            // After the first checkpoint (step 7), poison a weight: step 8's loss is NaN.
-            if progress.step == 7 && !poisoned {
-                model.denseParameters[0].value[0, 0] = .nan
-                poisoned = true
-            }
-        }) } throws: { error in
+        #expect {
+            _ = try trainer.fit(
+                run: run,
+                progress: { progress in
+                    // After the first checkpoint (step 7), poison a weight: step 8's loss is NaN.
+                    if progress.step == 7 && !poisoned {
+                        model.denseParameters[0].value[0, 0] = .nan
+                        poisoned = true
+                    }
+                })
+        } throws: { error in
             guard case .nonFiniteLoss(step: 8, let loss, checkpoint: run.checkpointPath) = error as? TrainingError else { return false }
             return loss.isNaN
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -75,7 +76,8 @@ import Testing
             scores.append(score)
             labels.append(rng.nextUnitDouble() < 0.3 + 0.4 * score ? 1 : 0)
         }
-        var wins = 0.0, pairs = 0.0
+        var wins = 0.0
+        var pairs = 0.0
         for i in scores.indices where labels[i] == 1 {
             for j in scores.indices where labels[j] == 0 {
                 pairs += 1

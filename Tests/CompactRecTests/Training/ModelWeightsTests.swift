@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -32,8 +33,9 @@ import Testing
             let model = try ModelFactory.make(configuration, store: store, seed: 1)
             let names = model.sparseTables.map(\.name) + model.denseParameters.map(\.name)
             #expect(Set(names).count == names.count, "\(name): \(names)")
-            #expect(names.allSatisfy { ["embedding.", "linear.", "mlp.", "bottom_mlp.", "top_mlp.", "cross."].contains(where: $0.hasPrefix) },
-                    "\(name): \(names.filter { !$0.hasPrefix("embedding.") && !$0.hasPrefix("linear.") })")
+            #expect(
+                names.allSatisfy { ["embedding.", "linear.", "mlp.", "bottom_mlp.", "top_mlp.", "cross."].contains(where: $0.hasPrefix) },
+                "\(name): \(names.filter { !$0.hasPrefix("embedding.") && !$0.hasPrefix("linear.") })")
             if configuration.kind != .lr { #expect(model.embedding.tables.map(\.name).first == "embedding.C1") }
 
             // Values listed in reverse order go back to their own parameters.
@@ -48,9 +50,10 @@ import Testing
             // A missing or misshapen parameter is named.
             let missing = ModelWeights(tables: [], dense: [], states: saved.states)
             #expect(missing.mismatch(with: model)?.contains("has no table embedding.C1") == true || configuration.kind == .lr)
-            let wrong = ModelWeights(tables: zip(saved.tableNames ?? [], saved.tables).map { ($0, $1.rows, $1.dimension, $1.values) },
-                                     dense: zip(saved.denseNames ?? [], saved.dense).map { ($0, $0.hasSuffix(".weight") ? Matrix(rows: 1, columns: 1) : $1) },
-                                     states: saved.states)
+            let wrong = ModelWeights(
+                tables: zip(saved.tableNames ?? [], saved.tables).map { ($0, $1.rows, $1.dimension, $1.values) },
+                dense: zip(saved.denseNames ?? [], saved.dense).map { ($0, $0.hasSuffix(".weight") ? Matrix(rows: 1, columns: 1) : $1) },
+                states: saved.states)
             let reason = try #require(wrong.mismatch(with: model))
             #expect(reason.contains(".weight is 1 x 1"), "\(name): \(reason)")
         }
@@ -62,10 +65,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let schema = TestData.write("label: y\ncategorical: [bias, c]\n", to: "s.yaml", in: directory)
         let data = TestData.write("y,bias,c\n1,a,x\n0,b,y\n1,a,y\n", to: "d.csv", in: directory)
-        _ = try Preparer.prepare(format: DelimitedFormat(schemaPath: schema), formatName: "schema", inputs: [data], output: directory + "/p")
+        _ = try Preparer.prepare(
+            format: DelimitedFormat(schemaPath: schema), formatName: "schema", inputs: [data], output: directory + "/p")
         let store = try ColumnStore(directory: directory + "/p")
-        #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .fm, dimension: 4), store: store, seed: 1) }
-            throws: { error in (error as? ModelError) == .parameterNameCollision(name: "linear.bias", source: directory + "/p") }
+        #expect { _ = try ModelFactory.make(ModelConfiguration(kind: .fm, dimension: 4), store: store, seed: 1) } throws: { error in
+            (error as? ModelError) == .parameterNameCollision(name: "linear.bias", source: directory + "/p")
+        }
     }
 
     /// A weights file and a checkpoint as version 1 wrote them (no names, the model's order) are

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -64,8 +65,9 @@ struct ThreadSettingTests {
         var searchOptions = DimensionSearchOptions()
         searchOptions.candidates = [2, 4, 8]
         for threads in [1, 2] {
-            let search = try DimensionSearch(configuration: configuration, store: store, options: Self.options(threads: threads),
-                                             searchOptions: searchOptions)
+            let search = try DimensionSearch(
+                configuration: configuration, store: store, options: Self.options(threads: threads),
+                searchOptions: searchOptions)
             let widest = try Parallel.recordingWidestRegion { try search.run() }.widest
             #expect(widest == threads, "a search region ran on \(widest) threads with --threads \(threads)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CompactRec
 @testable import CompactRecData
 @testable import CompactRecInference
@@ -11,8 +12,9 @@ import Testing
         configuration.splitSeed = 42
         let generator = try TeacherGenerator(configuration: configuration)
         let summary = try generator.write(to: directory + "/teacher.tsv")
-        _ = try Preparer.prepare(format: CriteoFormat(categoricalCount: 8), formatName: "criteo",
-                                 inputs: [directory + "/teacher.tsv"], output: directory + "/prepared")
+        _ = try Preparer.prepare(
+            format: CriteoFormat(categoricalCount: 8), formatName: "criteo",
+            inputs: [directory + "/teacher.tsv"], output: directory + "/prepared")
         return (try ColumnStore(directory: directory + "/prepared"), summary.truth)
     }
 
@@ -27,11 +29,13 @@ import Testing
         var random = SeededRandom(seed: seed)
         let cardinalities = store.manifest.fields.compactMap(\.cardinality)
         let configuration = deepFMConfiguration
-        let embedding = FullEmbedding(cardinalities: cardinalities, dimensions: cardinalities.map { _ in 8 },
-                                      categoricalCount: store.schema.categorical.count, names: store.schema.vocabularyFields,
-                                      random: &random)
-        return DeepFM(schema: store.schema, cardinalities: cardinalities, embedding: embedding,
-                      configuration: configuration, random: &random)
+        let embedding = FullEmbedding(
+            cardinalities: cardinalities, dimensions: cardinalities.map { _ in 8 },
+            categoricalCount: store.schema.categorical.count, names: store.schema.vocabularyFields,
+            random: &random)
+        return DeepFM(
+            schema: store.schema, cardinalities: cardinalities, embedding: embedding,
+            configuration: configuration, random: &random)
     }
 
     @Test func deepFMLearnsTeacherDataDeterministically() throws {
@@ -43,14 +47,17 @@ import Testing
         options.batchSize = 256
         options.learningRate = 3e-3
         options.threads = 1
-        let first = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options).fit()
+        let first = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options)
+            .fit()
         let oracle = try #require(truth.oracle.random.auc)
         // 16k training rows of a teacher with millions of parameters: well above chance, below the oracle.
         #expect(first.test.auc > 0.62, "test AUC \(first.test.auc), oracle \(oracle)")
         #expect(first.test.auc < oracle + 0.02)
         #expect(first.test.rows == store.rowIndices(of: .test).count)
         #expect(first.validationHistory.count == 2)
-        let second = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options).fit()
+        let second = try Trainer(
+            model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options
+        ).fit()
         #expect(second.test == first.test, "same seed and threads give the same model")
     }
 
@@ -90,7 +97,8 @@ import Testing
         #expect(trainer.cursor.bestStep == 3 && report.bestValidation == report.validationHistory.first)
         // Without patience the same run goes on to the end.
         options.patience = nil
-        let full = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options).fit()
+        let full = try Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options)
+            .fit()
         let stepsPerEpoch = (store.rowIndices(of: .train).count + 511) / 512
         #expect(!full.stoppedEarly && full.steps == 3 * stepsPerEpoch)
     }
@@ -111,12 +119,15 @@ import Testing
         let decayed = Trainer(model: Self.deepFM(store, seed: 1), configuration: Self.deepFMConfiguration, store: store, options: options)
         var rates: [Int: (Float, Float)] = [:]
         _ = try decayed.fit(progress: { progress in
-            rates[progress.epoch] = (decayed.schedule.trainingStep.denseOptimizer.learningRate,
-                                     decayed.schedule.trainingStep.sparseOptimizer.learningRate)
+            rates[progress.epoch] = (
+                decayed.schedule.trainingStep.denseOptimizer.learningRate,
+                decayed.schedule.trainingStep.sparseOptimizer.learningRate
+            )
         })
         #expect(rates.keys.sorted() == [1, 2, 3])
         for (epoch, factor) in [(1, Float(1)), (2, 0.5), (3, 0.25)] {
-            #expect(rates[epoch]?.0 == 4e-3 * factor && rates[epoch]?.1 == 2e-2 * factor, "epoch \(epoch): \(String(describing: rates[epoch]))")
+            #expect(
+                rates[epoch]?.0 == 4e-3 * factor && rates[epoch]?.1 == 2e-2 * factor, "epoch \(epoch): \(String(describing: rates[epoch]))")
         }
         // And it changes what is learned.
         options.learningRateDecay = nil
