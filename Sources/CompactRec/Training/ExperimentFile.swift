@@ -51,6 +51,9 @@ public struct ExperimentFile: Codable, Sendable, Equatable {
     /// Seed, threads, evaluation interval, patience and metrics-log interval.
     public var seed: UInt64?, threads: Int?, evaluateEvery: Int?, patience: Int?, logEvery: Int?
 
+    /// No settings (every one taken from elsewhere or its default).
+    public init() {}
+
     /// Per-field widths written inline or kept in a file.
     public enum FieldWidths: Codable, Sendable, Equatable {
         /// Field name to width.
