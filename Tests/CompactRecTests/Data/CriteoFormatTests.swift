@@ -94,6 +94,8 @@ import Testing
         let empty = TestData.write("", to: "empty.tsv", in: directory)
         #expect(throws: DataError.emptyFile(path: empty)) { _ = try readRows(CriteoFormat(), empty) }
         #expect(throws: DataError.fileNotFound(path: directory + "/nope.tsv")) { _ = try readRows(CriteoFormat(), directory + "/nope.tsv") }
-        #expect(throws: DataError.self) { _ = try readRows(CriteoFormat(), directory) }
+        #expect(throws: DataError.unreadable(path: directory, reason: "it is a directory, not a file")) {
+            _ = try readRows(CriteoFormat(), directory)
+        }
     }
 }

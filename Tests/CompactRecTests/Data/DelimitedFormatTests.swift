@@ -44,8 +44,12 @@ import Testing
         #expect(try RowFileReader.readAll(&labeled, paths: [TestData.fixture("schema/headerless.tsv")]).map(\.label) == [1, 0])
         #expect(labeled.hasLabels)
         // Training still needs the label.
-        #expect(throws: DataError.self) {
-            _ = try readRows(try DelimitedFormat(schemaPath: TestData.fixture("schema/movies.yaml")), withHeader)
+        let moviesSchema = TestData.fixture("schema/movies.yaml")
+        #expect {
+            _ = try readRows(try DelimitedFormat(schemaPath: moviesSchema), withHeader)
+        } throws: { error in
+            guard case .badSchema(let path, let reason) = error as? DataError else { return false }
+            return path == moviesSchema && reason.hasPrefix("column 'liked' (label) is not in the header of \(withHeader);")
         }
     }
 
@@ -68,8 +72,8 @@ import Testing
         }
         let noLabel = TestData.write("dense: [a]\n", to: "nolabel.yaml", in: directory)
         #expect { _ = try DelimitedFormat(schemaPath: noLabel) } throws: { error in
-            if case .badSchema(noLabel, _) = error as? DataError { return true }
-            return false
+            guard case .badSchema(noLabel, let reason) = error as? DataError else { return false }
+            return reason.hasPrefix("not a valid schema file") && reason.contains("label")
         }
         let twice = TestData.write("label: a\ndense: [a]\n", to: "twice.yaml", in: directory)
         #expect { _ = try DelimitedFormat(schemaPath: twice) } throws: { error in
@@ -77,7 +81,12 @@ import Testing
             return false
         }
         let badDelimiter = TestData.write("label: a\ndelimiter: ';;'\n", to: "delim.yaml", in: directory)
-        #expect(throws: DataError.self) { _ = try DelimitedFormat(schemaPath: badDelimiter) }
+        #expect {
+            _ = try DelimitedFormat(schemaPath: badDelimiter)
+        } throws: { error in
+            guard case .badSchema(badDelimiter, let reason) = error as? DataError else { return false }
+            return reason.hasPrefix("'delimiter' must be one ASCII character") && reason.hasSuffix("not \";;\"")
+        }
     }
 
     @Test func nonNumericDenseValueNamesTheColumn() throws {

@@ -95,11 +95,19 @@ import Testing
         let directory = TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let schema = TestData.fixture("schema/missing-column.json")
-        #expect(throws: DataError.self) {
-            _ = try prepare(DelimitedFormat(schemaPath: schema), [TestData.fixture("schema/movies.csv")], directory + "/out")
+        let movies = TestData.fixture("schema/movies.csv")
+        #expect {
+            _ = try prepare(DelimitedFormat(schemaPath: schema), [movies], directory + "/out")
+        } throws: { error in
+            guard case .badSchema(let path, let reason) = error as? DataError else { return false }
+            return path == schema && reason.hasPrefix("column 'country' (categorical) is not in the header of \(movies);")
         }
-        #expect(throws: DataError.self) {
-            _ = try prepare(AvazuFormat(), [TestData.fixture("criteo/edge-cases.tsv")], directory + "/out")
+        let criteo = TestData.fixture("criteo/edge-cases.tsv")
+        #expect {
+            _ = try prepare(AvazuFormat(), [criteo], directory + "/out")
+        } throws: { error in
+            guard case .badHeader(let path, let reason) = error as? DataError else { return false }
+            return path == criteo && reason.contains("has no 'hour' column")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }

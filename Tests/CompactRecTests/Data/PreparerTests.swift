@@ -169,8 +169,11 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         let source = directory + "/train.tsv"
         writeSyntheticCriteo(rows: 200, seed: 1, to: source)
         _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source], output: directory + "/out")
-        #expect(throws: DataError.self) {
+        #expect {
             _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source], output: directory + "/out")
+        } throws: { error in
+            guard case .writeFailed(let path, let reason) = error as? DataError else { return false }
+            return path == directory + "/out" && reason.hasPrefix("it already exists; pass --force")
         }
         var options = PrepareOptions()
         options.replaceExisting = true
@@ -188,7 +191,10 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         // What a killed prepare leaves: a temporary directory of a process that no longer exists.
         let stale = directory + "/out.tmp-999999"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
-        #expect(throws: DataError.self) { _ = try ColumnStore(directory: stale) }
+        #expect { _ = try ColumnStore(directory: stale) } throws: { error in
+            guard case .badDataset(let path, let reason) = error as? DataError else { return false }
+            return path == stale && reason.hasPrefix("has no dataset.json")
+        }
         let source = directory + "/train.tsv"
         writeSyntheticCriteo(rows: 100, seed: 1, to: source)
         _ = try Preparer.prepare(format: CriteoFormat(), formatName: "criteo", inputs: [source], output: directory + "/out")
@@ -257,6 +263,9 @@ func writeSyntheticCriteo(rows count: Int, seed: UInt64, to path: String) {
         #expect { _ = try VocabularyFile.decode(vocabulary, path: vocabularyPath) } throws: { error in
             (error as? DataError)?.errorDescription?.contains("checksum mismatch") == true
         }
-        #expect(throws: DataError.self) { _ = try VocabularyFile.decode(Array(vocabulary.prefix(10)), path: vocabularyPath) }
+        // Ten bytes: shorter than the 16-byte prefix, refused before anything is read.
+        #expect(throws: DataError.badDataset(path: vocabularyPath, reason: "not a CompactRec vocabulary file (bad magic)")) {
+            _ = try VocabularyFile.decode(Array(vocabulary.prefix(10)), path: vocabularyPath)
+        }
     }
 }

@@ -71,9 +71,11 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: output), "no partial output is left")
 
-        try "1\t2\t3\n".write(toFile: trained.directory + "/short.tsv", atomically: true, encoding: .utf8)
-        #expect(throws: PredictionError.self) {
-            try FilePrediction.run(predictor, input: trained.directory + "/short.tsv", output: output)
+        // Three columns: neither the labeled (22) nor the unlabeled (21) layout of 8 categorical fields.
+        let short = trained.directory + "/short.tsv"
+        try "1\t2\t3\n".write(toFile: short, atomically: true, encoding: .utf8)
+        #expect(throws: PredictionError.badRow(path: short, line: 1, problem: .columnCount(expected: "22", found: 3))) {
+            try FilePrediction.run(predictor, input: short, output: output)
         }
         #expect(throws: PredictionError.input(.fileNotFound(path: trained.directory + "/none.tsv"))) {
             try FilePrediction.run(predictor, input: trained.directory + "/none.tsv", output: output)
@@ -93,8 +95,13 @@ import Testing
         ) {
             try predictor.probabilities(named: [["I1": .text("5")]])
         }
-        #expect(throws: PredictionError.self) { try predictor.probabilities(named: [["C1": .number(1.5)]]) }
-        #expect(throws: PredictionError.self) { try predictor.probabilities(named: [["C1": .unsupported("the boolean true")]]) }
+        let categorical = "a string, an integer or null (a categorical field)"
+        #expect(throws: PredictionError.wrongType(row: 0, field: "C1", expected: categorical, found: "the number 1.5")) {
+            try predictor.probabilities(named: [["C1": .number(1.5)]])
+        }
+        #expect(throws: PredictionError.wrongType(row: 0, field: "C1", expected: categorical, found: "the boolean true")) {
+            try predictor.probabilities(named: [["C1": .unsupported("the boolean true")]])
+        }
         #expect(throws: PredictionError.outOfRange(row: 0, field: "I2", value: 1e300)) {
             try predictor.probabilities(named: [["I2": .number(1e300)]])
         }

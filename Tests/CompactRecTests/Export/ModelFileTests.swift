@@ -99,7 +99,8 @@ import Testing
         let empty = trained.directory + "/empty.crmodel"
         FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(throws: ModelFileError.unreadable(path: empty, reason: "the model file is empty")) { try ModelFile.read(from: empty) }
-        #expect(throws: ModelFileError.self) { try Predictor(path: trained.directory + "/missing.crmodel") }
+        let missing = trained.directory + "/missing.crmodel"
+        #expect(throws: ModelFileError.unreadable(path: missing, reason: "no such model file")) { try Predictor(path: missing) }
     }
 
     /// An MLET model (d = 4, k = 16) exports to the size of a plain d = 4 model: the same

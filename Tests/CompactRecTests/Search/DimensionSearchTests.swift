@@ -142,7 +142,13 @@ import Testing
             #expect(try JSONDecoder().decode(DimensionSearchOptions.self, from: data) == options)
         }
         let corrupt = Data(#"{"mixedScale": "0"}"#.utf8)
-        #expect(throws: DecodingError.self) { try JSONDecoder().decode([String: Scale].self, from: corrupt) }
+        #expect {
+            try JSONDecoder().decode([String: Scale].self, from: corrupt)
+        } throws: { error in
+            guard case .dataCorrupted(let context) = error as? DecodingError else { return false }
+            return context.codingPath.map(\.stringValue) == ["mixedScale"]
+                && context.debugDescription.hasSuffix("a positive number, not 0")
+        }
     }
 
     @Test(arguments: [DimensionSearchEmbedding.MixedScale.unit, .fixed(0.05), .learned])
@@ -361,7 +367,7 @@ import Testing
         #expect(warmUp.allSatisfy { $0.probabilities.allSatisfy { $0.allSatisfy { $0 == 1 / Float(3) } } })
         #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
         searchOptions.warmUpFraction = 1
-        #expect(throws: DataError.self) {
+        #expect(throws: DataError.invalidOption("--alpha-warmup must be a fraction of the search in [0, 1)")) {
             try DimensionSearch(
                 configuration: TrainerTests.deepFMConfiguration, store: store, options: options, searchOptions: searchOptions)
         }

@@ -62,8 +62,12 @@ import Testing
         #expect(throws: MetricError.invalidLabel(index: 1, value: 2)) {
             try AUC.compute(scores: [0.1, 0.2], labels: [0, 2])
         }
-        #expect(throws: MetricError.self) {
+        // NaN is not equal to itself, so the case is matched rather than compared.
+        #expect {
             try AUC.compute(scores: [0.1, Double.nan], labels: [0, 1])
+        } throws: { error in
+            guard case .invalidScore(index: 1, let value) = error as? MetricError else { return false }
+            return value.isNaN
         }
     }
 
