@@ -271,7 +271,11 @@ import Testing
             let best = row.indices.max { row[$0] < row[$1] } ?? 0
             #expect(result.widths[f] == result.candidates[best])
         }
-        #expect(result.validation.auc > 0.55, "the supernet learned something: \(result.validation.auc)")
+        // The supernet learned: a fifth of the way from chance to the oracle on the same rows
+        // (this run: 0.30; at learning rate 0, 0.05).
+        let oracle = try TrainerTests.oracleAUC(store, .validation)
+        let share = TrainerTests.shareOfOracle(result.validation.auc, oracle: oracle)
+        #expect(share >= 0.2, "validation AUC \(result.validation.auc), oracle \(oracle): \(share) of the way from 0.5")
         // Same seed, same bits.
         #expect(try run().alpha == result.alpha)
         if levels == .biLevel {
@@ -285,7 +289,10 @@ import Testing
                 .run()
             #expect(second.steps == first.steps)
             #expect(second.alpha.contains { row in row.contains { $0 != 0 } } && second.alpha != first.alpha)
-            #expect(second.options.secondOrder && second.validation.auc > 0.5)
+            #expect(second.options.secondOrder)
+            // One epoch, so a lower bar than the full search's (this run: 0.22, first order 0.29).
+            let secondShare = TrainerTests.shareOfOracle(second.validation.auc, oracle: oracle)
+            #expect(secondShare >= 0.15, "validation AUC \(second.validation.auc), oracle \(oracle): \(secondShare) of the way from 0.5")
             searchOptions.secondOrder = false
             options.epochs = 2
         }
@@ -394,7 +401,10 @@ import Testing
         #expect(search.embedding.mixedShifts.allSatisfy { $0.value.values.contains { $0 != 0 } } == learned)
         #expect(search.embedding.mixedScales.allSatisfy { $0.value.values.allSatisfy { $0 == start } } == !learned)
         #expect(result.alpha.contains { row in row.contains { $0 != 0 } })
-        #expect(result.validation.auc > 0.55, "the supernet learned something: \(result.validation.auc)")
+        // As in the full search: a fifth of the way from chance to the oracle (this run: 0.29).
+        let oracle = try TrainerTests.oracleAUC(store, .validation)
+        let share = TrainerTests.shareOfOracle(result.validation.auc, oracle: oracle)
+        #expect(share >= 0.2, "validation AUC \(result.validation.auc), oracle \(oracle): \(share) of the way from 0.5")
     }
 
     @Test func secondOrderGradientMatchesTheDerivativeThroughTheVirtualStep() throws {
